@@ -1,0 +1,12 @@
+//! End-to-end tests of the `pier` binary, run as root on a real kernel.
+//! One test binary for the whole crate, so that it links once.
+
+mod support;
+
+mod runtime_bad_input;
+mod runtime_basics;
+mod runtime_differential;
+mod runtime_escapes;
+mod runtime_isolation;
+mod runtime_lifecycle;
+mod runtime_limits;

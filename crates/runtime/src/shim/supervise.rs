@@ -1,0 +1,331 @@
+//! The loop a container's parent runs until the container ends: it forwards signals, relays a
+//! terminal between the caller and the container (foreground), answers the control socket
+//! (detached shim), and reaps the init.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use super::control::{self, Reply, Request};
+use crate::spawn::Child;
+use crate::state::{STARTED_FILE, StateDir};
+use crate::sys;
+use crate::tty;
+
+/// Signals that the parent catches and passes on to the container. Synchronous faults,
+/// SIGKILL and SIGSTOP (uncatchable) and SIGCHLD (seen through the pidfd) are left alone.
+pub(crate) fn forwarded_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for sig in Signal::iterator() {
+        if !matches!(
+            sig,
+            Signal::SIGKILL
+                | Signal::SIGSTOP
+                | Signal::SIGSEGV
+                | Signal::SIGBUS
+                | Signal::SIGILL
+                | Signal::SIGFPE
+                | Signal::SIGTRAP
+                | Signal::SIGABRT
+                | Signal::SIGSYS
+                | Signal::SIGCHLD
+                | Signal::SIGPIPE
+        ) {
+            set.add(sig);
+        }
+    }
+    set
+}
+
+/// Blocks the forwarded signals (before cloning, so none is lost) and opens a signalfd on them.
+pub(crate) fn catch_signals() -> Result<SignalFd, Errno> {
+    let set = forwarded_signals();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
+    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+}
+
+/// A terminal relayed between this process's stdio and the container's pty.
+pub(crate) struct Relay {
+    pub master: OwnedFd,
+    stdin_open: bool,
+    master_open: bool,
+    to_master: Vec<u8>,
+    saved: Option<nix::sys::termios::Termios>,
+}
+
+impl Relay {
+    pub fn new(master: OwnedFd) -> Relay {
+        let stdin = std::io::stdin();
+        let saved = tty::make_raw(stdin.as_fd());
+        if let Some((rows, cols)) = tty::size_of(stdin.as_raw_fd()) {
+            let _ = tty::resize(master.as_raw_fd(), rows, cols);
+        }
+        let _ = nix::fcntl::fcntl(
+            &master,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        Relay {
+            master,
+            stdin_open: true,
+            master_open: true,
+            to_master: Vec::new(),
+            saved,
+        }
+    }
+
+    fn pump_stdin(&mut self) {
+        let mut buf = [0u8; 8192];
+        match std::io::stdin().lock().read(&mut buf) {
+            Ok(0) | Err(_) => self.stdin_open = false,
+            Ok(n) => self.to_master.extend_from_slice(&buf[..n]),
+        }
+        self.flush_to_master();
+    }
+
+    fn flush_to_master(&mut self) {
+        while !self.to_master.is_empty() {
+            match nix::unistd::write(&self.master, &self.to_master) {
+                Ok(n) => {
+                    self.to_master.drain(..n);
+                }
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => return,
+                Err(_) => {
+                    self.to_master.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Copies what the container wrote; false once the pty is closed on the container's side.
+    fn pump_master(&mut self) -> bool {
+        let mut buf = [0u8; 16384];
+        loop {
+            match nix::unistd::read(&self.master, &mut buf) {
+                Ok(0) => {
+                    self.master_open = false;
+                    return false;
+                }
+                Ok(n) => {
+                    let mut out = std::io::stdout().lock();
+                    if out.write_all(&buf[..n]).and_then(|()| out.flush()).is_err() {
+                        self.master_open = false;
+                        return false;
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => return true,
+                Err(_) => {
+                    // EIO: every slave descriptor is closed.
+                    self.master_open = false;
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn resize_from_stdin(&self) {
+        if let Some((rows, cols)) = tty::size_of(std::io::stdin().as_raw_fd()) {
+            let _ = tty::resize(self.master.as_raw_fd(), rows, cols);
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            tty::restore(std::io::stdin().as_fd(), saved);
+        }
+    }
+}
+
+/// The control socket of a detached shim, and what a start request needs.
+pub(crate) struct Control {
+    pub listener: UnixListener,
+    pub state_dir: StateDir,
+}
+
+pub(crate) struct Supervisor<'a> {
+    pub child: &'a Child,
+    pub signals: SignalFd,
+    pub relay: Option<Relay>,
+    pub control: Option<Control>,
+}
+
+/// How the container ended, and why it never ran if it did not.
+pub(crate) struct Outcome {
+    pub status: WaitStatus,
+    pub start_error: Option<String>,
+}
+
+impl Supervisor<'_> {
+    pub fn run(mut self) -> Outcome {
+        let mut start_error = None;
+        loop {
+            let (pid_ready, sig_ready, stdin_ready, master_ready, master_writable, control_ready) =
+                match self.poll_once() {
+                    Ok(r) => r,
+                    Err(_) => continue,
+                };
+            if sig_ready {
+                self.forward_signals();
+            }
+            if let Some(relay) = self.relay.as_mut() {
+                if stdin_ready {
+                    relay.pump_stdin();
+                }
+                if master_writable {
+                    relay.flush_to_master();
+                }
+                if master_ready {
+                    relay.pump_master();
+                }
+            }
+            if control_ready {
+                if let Some(err) = self.serve_control() {
+                    start_error = Some(err);
+                }
+            }
+            if pid_ready {
+                match waitpid(
+                    Pid::from_raw(self.child.pid),
+                    Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL),
+                ) {
+                    Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => continue,
+                    Ok(status) => {
+                        if let Some(relay) = self.relay.as_mut() {
+                            while relay.master_open && relay.pump_master_drain() {}
+                        }
+                        return Outcome {
+                            status,
+                            start_error,
+                        };
+                    }
+                    Err(_) => {
+                        return Outcome {
+                            status: WaitStatus::Exited(Pid::from_raw(self.child.pid), 255),
+                            start_error,
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn poll_once(&mut self) -> Result<(bool, bool, bool, bool, bool, bool), Errno> {
+        let stdin = std::io::stdin();
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(5);
+        fds.push(PollFd::new(self.child.pidfd.as_fd(), PollFlags::POLLIN));
+        fds.push(PollFd::new(self.signals.as_fd(), PollFlags::POLLIN));
+        let mut stdin_idx = None;
+        let mut master_idx = None;
+        let mut control_idx = None;
+        if let Some(relay) = &self.relay {
+            if relay.stdin_open {
+                stdin_idx = Some(fds.len());
+                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+            }
+            if relay.master_open {
+                master_idx = Some(fds.len());
+                let mut flags = PollFlags::POLLIN;
+                if !relay.to_master.is_empty() {
+                    flags |= PollFlags::POLLOUT;
+                }
+                // SAFETY: the master outlives this poll call; the borrow ends with `fds`.
+                fds.push(PollFd::new(
+                    unsafe { BorrowedFd::borrow_raw(relay.master.as_raw_fd()) },
+                    flags,
+                ));
+            }
+        }
+        if let Some(control) = &self.control {
+            control_idx = Some(fds.len());
+            fds.push(PollFd::new(control.listener.as_fd(), PollFlags::POLLIN));
+        }
+        poll(&mut fds, PollTimeout::NONE)?;
+        let ready = |idx: Option<usize>, flags: PollFlags| {
+            idx.and_then(|i| fds[i].revents())
+                .is_some_and(|r| r.intersects(flags))
+        };
+        let input = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
+        Ok((
+            ready(Some(0), input),
+            ready(Some(1), PollFlags::POLLIN),
+            ready(stdin_idx, input),
+            ready(master_idx, input),
+            ready(master_idx, PollFlags::POLLOUT),
+            ready(control_idx, PollFlags::POLLIN),
+        ))
+    }
+
+    fn forward_signals(&mut self) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            let signo = info.ssi_signo as i32;
+            match Signal::try_from(signo) {
+                Ok(Signal::SIGWINCH) => {
+                    if let Some(relay) = &self.relay {
+                        relay.resize_from_stdin();
+                    }
+                }
+                Ok(Signal::SIGURG | Signal::SIGTTIN | Signal::SIGTTOU) => {}
+                _ => {
+                    let _ = sys::pidfd_send_signal(self.child.pidfd.as_fd(), signo);
+                }
+            }
+        }
+    }
+
+    /// Serves one control connection; returns the start error if a start failed.
+    fn serve_control(&mut self) -> Option<String> {
+        let control = self.control.as_ref()?;
+        let (stream, _) = control.listener.accept().ok()?;
+        let reply = match control::read_request(&stream) {
+            Ok(Request::Start) => {
+                let _ = std::fs::write(control.state_dir.file(STARTED_FILE), b"");
+                match self.child.start() {
+                    Ok(()) => Reply::default(),
+                    Err((message, _code)) => {
+                        let _ = control::write_reply(
+                            &stream,
+                            &Reply {
+                                error: Some(message.clone()),
+                            },
+                        );
+                        return Some(message);
+                    }
+                }
+            }
+            Err(e) => Reply {
+                error: Some(format!("bad request: {e}")),
+            },
+        };
+        let _ = control::write_reply(&stream, &reply);
+        None
+    }
+}
+
+impl Relay {
+    /// One non-blocking read after the container ended; false when nothing is left.
+    fn pump_master_drain(&mut self) -> bool {
+        let mut buf = [0u8; 16384];
+        match nix::unistd::read(&self.master, &mut buf) {
+            Ok(n) if n > 0 => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok()
+            }
+            _ => {
+                self.master_open = false;
+                false
+            }
+        }
+    }
+}
