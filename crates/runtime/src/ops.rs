@@ -17,7 +17,7 @@ use crate::shim::supervise::{Relay, Supervisor, catch_signals};
 use crate::shim::{self, LaunchOptions, Request};
 use crate::spec::{self, load_bundle};
 use crate::state::{
-    CONFIG_FILE, ContainerState, EXIT_FILE, ExitStatus, SHIM_SOCKET, STARTED_FILE, StateDir,
+    self, CONFIG_FILE, ContainerState, EXIT_FILE, ExitStatus, SHIM_SOCKET, STARTED_FILE, StateDir,
     Status, StoredState,
 };
 use crate::{seccomp, selfexe, spawn, sys, tty};
@@ -472,7 +472,12 @@ impl Runtime {
             .iter()
             .flatten()
             .any(|ns| ns.typ() == LinuxNamespaceType::Pid);
-        let seccomp = linux.seccomp().as_ref().map(seccomp::compile).transpose()?;
+        let cache = state::seccomp_cache(&self.root);
+        let seccomp = linux
+            .seccomp()
+            .as_ref()
+            .map(|s| seccomp::compile_cached(s, &cache))
+            .transpose()?;
         let signals = catch_signals().map_err(|e| Error::io("blocking signals", e.into()))?;
         let target = init_pidfd(&stored)?;
         let plan = ExecPlan {

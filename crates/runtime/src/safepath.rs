@@ -1,22 +1,21 @@
 //! Paths inside the container's root, resolved by the kernel as if the rootfs were `/`
-//! (openat2 RESOLVE_IN_ROOT through `pathrs`), so that symlinks an image plants can never
-//! point a mount or a device node at the host. The resulting handles are mounted on through
-//! their /proc/self/fd magic links.
+//! (openat2 with RESOLVE_IN_ROOT), so that symlinks an image plants can never point a mount or
+//! a device node at the host. Parts that do not exist yet are made one component at a time
+//! without following any symlink. The resulting handles are mounted on through their
+//! /proc/self/fd magic links.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::fs::Permissions;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use pathrs::Root;
-use pathrs::flags::OpenFlags;
+use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
 pub(crate) struct RootDir {
-    root: Root,
+    root: OwnedFd,
 }
 
 /// An open handle on a path inside the root, usable as a mount target.
@@ -31,14 +30,78 @@ impl InRoot {
     }
 }
 
+/// What a node made by [`RootDir::create_node`] is.
+pub(crate) enum Node<'a> {
+    CharDevice { mode: u32, dev: u64 },
+    BlockDevice { mode: u32, dev: u64 },
+    Symlink(&'a Path),
+}
+
 fn failure(what: &str, path: &Path, err: impl std::fmt::Display) -> Error {
     Error::ContainerInit(format!("{what} {}: {err}", path.display()))
 }
 
+fn errno_failure(what: &str, path: &Path, e: Errno) -> Error {
+    failure(what, path, std::io::Error::from(e))
+}
+
+/// Resolution inside the root: symlinks are followed as the container would follow them.
+const IN_ROOT: ResolveFlags = ResolveFlags::IN_ROOT.union(ResolveFlags::NO_MAGICLINKS);
+/// One step below a directory, following nothing.
+const ONE_STEP: ResolveFlags = ResolveFlags::BENEATH
+    .union(ResolveFlags::NO_SYMLINKS)
+    .union(ResolveFlags::NO_MAGICLINKS);
+
+fn relative(path: &Path) -> &Path {
+    path.strip_prefix("/").unwrap_or(path)
+}
+
 impl RootDir {
     pub fn open(path: &Path) -> Result<RootDir> {
-        let root = Root::open(path).map_err(|e| failure("opening rootfs", path, e))?;
+        let root = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| errno_failure("opening rootfs", path, e))?;
         Ok(RootDir { root })
+    }
+
+    fn open_in_root(&self, path: &Path, flags: OFlags) -> std::result::Result<OwnedFd, Errno> {
+        let rel = relative(path);
+        let rel = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        loop {
+            match openat2(
+                &self.root,
+                rel,
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+                IN_ROOT,
+            ) {
+                // The kernel asks for a retry when a rename raced with the lookup.
+                Err(Errno::AGAIN) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// readlink of `path` inside the root; `None` if it is not a symlink or does not exist.
+    fn readlink(&self, path: &Path) -> Option<PathBuf> {
+        let name = path.file_name()?;
+        let parent = self
+            .open_in_root(path.parent()?, OFlags::PATH | OFlags::DIRECTORY)
+            .ok()?;
+        rustix::fs::readlinkat(&parent, name, Vec::new())
+            .ok()
+            .map(|target| {
+                PathBuf::from(<OsString as std::os::unix::ffi::OsStringExt>::from_vec(
+                    target.into_bytes(),
+                ))
+            })
     }
 
     /// Follows every symlink of `dest` as the container will see it (absolute targets from the
@@ -72,8 +135,8 @@ impl RootDir {
             let candidate = Path::new("/")
                 .join(current.iter().collect::<PathBuf>())
                 .join(&name);
-            match self.root.readlink(&candidate) {
-                Ok(target) => {
+            match self.readlink(&candidate) {
+                Some(target) => {
                     followed += 1;
                     if followed > MAX_SYMLINKS {
                         return Err(failure(
@@ -91,7 +154,7 @@ impl RootDir {
                     last_link = Some((candidate, target));
                 }
                 // Not a symlink, or not there yet (to be created): a plain component.
-                Err(_) => current.push(name),
+                None => current.push(name),
             }
         }
         Ok(Path::new("/").join(current.iter().collect::<PathBuf>()))
@@ -99,55 +162,110 @@ impl RootDir {
 
     /// Makes `dest` (and its parents) a directory inside the root and returns a handle on it.
     pub fn mkdir_all(&self, dest: &Path) -> Result<InRoot> {
-        let handle = self
+        match self.open_in_root(dest, OFlags::PATH | OFlags::DIRECTORY) {
+            Ok(fd) => return Ok(InRoot { fd }),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(errno_failure("resolving mount point", dest, e)),
+        }
+        // Walk down from the root, making what is missing; a symlink met on the way (one that
+        // was not there when the path was resolved) is refused rather than followed.
+        let mut dir = self
             .root
-            .mkdir_all(dest, &Permissions::from_mode(0o755))
-            .map_err(|e| failure("creating mount point", dest, e))?;
-        Ok(InRoot { fd: handle.into() })
+            .try_clone()
+            .map_err(|e| failure("resolving mount point", dest, e))?;
+        for component in relative(dest).components() {
+            let Component::Normal(name) = component else {
+                return Err(failure(
+                    "creating mount point",
+                    dest,
+                    "unexpected path component",
+                ));
+            };
+            let next = |dir: &OwnedFd| {
+                openat2(
+                    dir,
+                    name,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                    ONE_STEP,
+                )
+            };
+            dir = match next(&dir) {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => {
+                    match rustix::fs::mkdirat(&dir, name, Mode::from_raw_mode(0o755)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(errno_failure("creating mount point", dest, e)),
+                    }
+                    next(&dir).map_err(|e| errno_failure("creating mount point", dest, e))?
+                }
+                Err(e) => return Err(errno_failure("creating mount point", dest, e)),
+            };
+        }
+        Ok(InRoot { fd: dir })
     }
 
     /// Makes `dest` a file inside the root (its parents directories) and returns a handle on it.
     pub fn create_file(&self, dest: &Path) -> Result<InRoot> {
-        if let Some(parent) = dest.parent() {
-            self.mkdir_all(parent)?;
+        match self.open_in_root(dest, OFlags::PATH) {
+            Ok(fd) => return Ok(InRoot { fd }),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(errno_failure("resolving mount point", dest, e)),
         }
-        match self.root.resolve(dest) {
-            Ok(handle) => return Ok(InRoot { fd: handle.into() }),
-            Err(e) if e.kind() != pathrs::error::ErrorKind::OsError(Some(libc::ENOENT)) => {
-                return Err(failure("resolving mount point", dest, e));
-            }
-            Err(_) => {}
-        }
-        let file = self
-            .root
-            .create_file(
-                dest,
-                OpenFlags::O_CREAT | OpenFlags::O_RDONLY | OpenFlags::O_CLOEXEC,
-                &Permissions::from_mode(0o755),
-            )
-            .map_err(|e| failure("creating mount point", dest, e))?;
-        Ok(InRoot { fd: file.into() })
+        let (parent, name) = split(dest)?;
+        let dir = self.mkdir_all(parent)?;
+        let fd = openat2(
+            &dir.fd,
+            name,
+            OFlags::CREATE | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o755),
+            ONE_STEP,
+        )
+        .map_err(|e| errno_failure("creating mount point", dest, e))?;
+        Ok(InRoot { fd })
     }
 
     /// A handle on an existing path inside the root.
     pub fn resolve(&self, dest: &Path) -> Result<Option<InRoot>> {
-        match self.root.resolve(dest) {
-            Ok(handle) => Ok(Some(InRoot { fd: handle.into() })),
-            Err(e) if e.kind() == pathrs::error::ErrorKind::OsError(Some(libc::ENOENT)) => Ok(None),
-            Err(e) => Err(failure("resolving", dest, e)),
+        match self.open_in_root(dest, OFlags::PATH) {
+            Ok(fd) => Ok(Some(InRoot { fd })),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(errno_failure("resolving", dest, e)),
         }
     }
 
-    /// Makes a node (device, symlink...) inside the root; an existing one is left alone.
-    pub fn create_node(&self, dest: &Path, inode: &pathrs::InodeType) -> Result<()> {
-        if let Some(parent) = dest.parent() {
-            self.mkdir_all(parent)?;
+    /// Makes a node (device, symlink) inside the root; an existing one is left alone.
+    pub fn create_node(&self, dest: &Path, node: Node<'_>) -> Result<()> {
+        let (parent, name) = split(dest)?;
+        let dir = self.mkdir_all(parent)?;
+        let made = match node {
+            Node::CharDevice { mode, dev } => rustix::fs::mknodat(
+                &dir.fd,
+                name,
+                rustix::fs::FileType::CharacterDevice,
+                Mode::from_raw_mode(mode),
+                dev,
+            ),
+            Node::BlockDevice { mode, dev } => rustix::fs::mknodat(
+                &dir.fd,
+                name,
+                rustix::fs::FileType::BlockDevice,
+                Mode::from_raw_mode(mode),
+                dev,
+            ),
+            Node::Symlink(target) => rustix::fs::symlinkat(target, &dir.fd, name),
+        };
+        match made {
+            Ok(()) | Err(Errno::EXIST) => Ok(()),
+            Err(e) => Err(errno_failure("creating", dest, e)),
         }
-        match self.root.create(dest, inode) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == pathrs::error::ErrorKind::OsError(Some(libc::EEXIST)) => Ok(()),
-            Err(e) => Err(failure("creating", dest, e)),
-        }
+    }
+}
+
+fn split(path: &Path) -> Result<(&Path, &std::ffi::OsStr)> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => Ok((parent, name)),
+        _ => Err(failure("creating", path, "not a path below the root")),
     }
 }
 
@@ -199,9 +317,18 @@ mod tests {
         symlink("/not/there/yet", dir.path().join("link")).unwrap();
         let root = RootDir::open(dir.path()).unwrap();
         let resolved = root.resolve_lexically(Path::new("/link/sub")).unwrap();
+        assert!(
+            root.mkdir_all(Path::new("/link/sub")).is_err(),
+            "a dangling symlink is never followed"
+        );
         assert_eq!(resolved, Path::new("/not/there/yet/sub"));
         root.mkdir_all(&resolved).unwrap();
         assert!(dir.path().join("not/there/yet/sub").is_dir());
+        let again = root.mkdir_all(Path::new("/link/sub")).unwrap();
+        assert_eq!(
+            std::fs::read_link(again.proc_path()).unwrap(),
+            dir.path().join("not/there/yet/sub")
+        );
     }
 
     #[test]
@@ -211,5 +338,13 @@ mod tests {
         root.create_file(Path::new("/etc/hosts")).unwrap();
         root.create_file(Path::new("/etc/hosts")).unwrap();
         assert!(dir.path().join("etc/hosts").is_file());
+        root.create_node(Path::new("/dev/ptmx"), Node::Symlink(Path::new("pts/ptmx")))
+            .unwrap();
+        root.create_node(Path::new("/dev/ptmx"), Node::Symlink(Path::new("pts/ptmx")))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_link(dir.path().join("dev/ptmx")).unwrap(),
+            Path::new("pts/ptmx")
+        );
     }
 }

@@ -105,7 +105,14 @@ impl StateDir {
     /// Makes the directory; an existing one means the id is taken.
     pub fn create(root: &Path, id: &str) -> Result<StateDir> {
         check_id(id)?;
-        std::fs::create_dir_all(root).map_err(|e| Error::path("creating state root", root, e))?;
+        if !root.exists() {
+            std::fs::create_dir_all(root)
+                .map_err(|e| Error::path("creating state root", root, e))?;
+            // Only root reads container state and the filters that will be installed.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::path("securing state root", root, e))?;
+        }
         let path = root.join(id);
         match std::fs::create_dir(&path) {
             Ok(()) => Ok(StateDir {
@@ -133,6 +140,11 @@ impl StateDir {
 
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
+    }
+
+    /// Where compiled seccomp filters are kept, shared by the containers of this root.
+    pub fn seccomp_cache(&self) -> PathBuf {
+        seccomp_cache(self.path.parent().unwrap_or(Path::new("/")))
     }
 
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
@@ -178,6 +190,11 @@ impl StoredState {
             && sys::process_start_time(self.pid) == Some(self.pid_start_time)
             && !sys::is_zombie(self.pid)
     }
+}
+
+/// The seccomp cache of a state root; ids cannot start with '.', so it never names a container.
+pub(crate) fn seccomp_cache(root: &Path) -> PathBuf {
+    root.join(".seccomp-cache")
 }
 
 /// Container ids as runc accepts them.

@@ -6,10 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
-use pathrs::InodeType;
 
 use crate::error::{Error, Result};
-use crate::safepath::RootDir;
+use crate::safepath::{Node, RootDir};
 
 /// A device node to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,13 +85,18 @@ fn bad_number(dev: &LinuxDevice, what: &str) -> Error {
 pub(crate) fn create(root: &RootDir, nodes: &[DeviceNode]) -> Result<()> {
     for node in nodes {
         let dev = rustix::fs::makedev(node.major, node.minor);
-        let perm = Permissions::from_mode(node.mode);
-        let inode = if node.char_device {
-            InodeType::CharacterDevice(perm, dev)
+        let kind = if node.char_device {
+            Node::CharDevice {
+                mode: node.mode,
+                dev,
+            }
         } else {
-            InodeType::BlockDevice(perm, dev)
+            Node::BlockDevice {
+                mode: node.mode,
+                dev,
+            }
         };
-        root.create_node(&node.path, &inode)?;
+        root.create_node(&node.path, kind)?;
         if let Some(handle) = root.resolve(&node.path)? {
             let proc_path = handle.proc_path();
             std::os::unix::fs::chown(&proc_path, Some(node.uid), Some(node.gid))
@@ -118,7 +122,7 @@ pub(crate) fn create_symlinks(root: &RootDir) -> Result<()> {
         links.push(("/dev/core", "/proc/kcore"));
     }
     for (link, target) in links {
-        root.create_node(Path::new(link), &InodeType::Symlink(PathBuf::from(target)))?;
+        root.create_node(Path::new(link), Node::Symlink(Path::new(target)))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use oci_spec::runtime::Mount;
 use super::options::{self, MountOptions};
 use crate::cgroups::ContainerCgroupView;
 use crate::error::{Error, Result};
-use crate::safepath::{InRoot, RootDir};
+use crate::safepath::{InRoot, Node, RootDir};
 
 pub(crate) struct MountContext<'a> {
     pub root: &'a RootDir,
@@ -213,10 +213,8 @@ fn cgroup(ctx: &MountContext<'_>, dest: &Path, opts: &MountOptions) -> Result<()
                     .map_err(|e| mount_error(&sub, "remount of cgroup", e))?;
                 }
                 for link in &h.symlinks {
-                    ctx.root.create_node(
-                        &dest.join(link),
-                        &pathrs::InodeType::Symlink(PathBuf::from(&h.dir_name)),
-                    )?;
+                    ctx.root
+                        .create_node(&dest.join(link), Node::Symlink(Path::new(&h.dir_name)))?;
                 }
             }
         }

@@ -10,9 +10,12 @@
 mod arch;
 mod bpf;
 mod build;
+mod cache;
 mod enosys;
 #[cfg(test)]
 mod tests;
+
+pub use cache::compile_cached;
 
 use std::fmt;
 use std::path::PathBuf;

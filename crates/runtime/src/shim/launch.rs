@@ -2,7 +2,7 @@
 //! and the state record — undone entirely if any step fails.
 
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cgroups::Cgroup;
 use crate::error::{Error, Result};
@@ -57,7 +57,7 @@ fn launch_in_cgroup(
     cgroup: &Cgroup,
 ) -> Result<(Child, Option<OwnedFd>, StoredState)> {
     let bundle = &options.bundle;
-    let plan = init_plan(options, cgroup)?;
+    let plan = init_plan(options, cgroup, &state_dir.seccomp_cache())?;
     let child = spawn::spawn_init(&plan, cgroup)?;
     let pty_master = child.wait_ready()?;
     let stored = StoredState {
@@ -82,7 +82,7 @@ fn launch_in_cgroup(
     Ok((child, pty_master, stored))
 }
 
-fn init_plan(options: &LaunchOptions, cgroup: &Cgroup) -> Result<InitPlan> {
+fn init_plan(options: &LaunchOptions, cgroup: &Cgroup, seccomp_cache: &Path) -> Result<InitPlan> {
     let bundle = &options.bundle;
     let spec = &bundle.spec;
     let linux = spec
@@ -94,7 +94,11 @@ fn init_plan(options: &LaunchOptions, cgroup: &Cgroup) -> Result<InitPlan> {
         .as_ref()
         .ok_or_else(|| Error::InvalidSpec("process is missing".into()))?;
     let namespaces = Namespaces::from_spec(linux.namespaces().as_deref().unwrap_or_default())?;
-    let seccomp = linux.seccomp().as_ref().map(seccomp::compile).transpose()?;
+    let seccomp = linux
+        .seccomp()
+        .as_ref()
+        .map(|s| seccomp::compile_cached(s, seccomp_cache))
+        .transpose()?;
     let mounts = spec.mounts().clone().unwrap_or_default();
     let propagation = linux
         .rootfs_propagation()
