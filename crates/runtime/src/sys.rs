@@ -132,6 +132,8 @@ pub(crate) fn is_zombie(pid: i32) -> bool {
 }
 
 /// Writes `bytes` to `path` so that readers see either the old file or the whole new one.
+/// The runtime's files describe processes, which a power loss ends anyway; they are not
+/// flushed to disk (they normally live on a tmpfs under /run).
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
@@ -142,7 +144,6 @@ pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Res
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let mut file = File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_data()?;
     drop(file);
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

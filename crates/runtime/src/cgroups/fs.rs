@@ -194,6 +194,14 @@ pub(super) fn rmdir_retry(dir: &Path) -> Result<(), CgroupError> {
     Ok(())
 }
 
+/// One rmdir, no waiting: true if `dir` is gone now.
+pub(super) fn try_rmdir(dir: &Path) -> bool {
+    match fs::remove_dir(dir) {
+        Ok(()) => true,
+        Err(e) => e.kind() == io::ErrorKind::NotFound,
+    }
+}
+
 /// Removes `dir` and every cgroup beneath it, innermost first.
 pub(super) fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
     for child in subdirs(dir)? {

@@ -232,6 +232,10 @@ impl Cgroup {
     /// "pier" stay), SIGKILLing what is left and retrying briefly while the kernel says
     /// EBUSY. Missing is fine (idempotent). Every hierarchy is tried; all failures reported.
     pub fn destroy(&self) -> Result<(), CgroupError> {
+        // The common case, a cgroup whose processes are gone: one rmdir per hierarchy.
+        if self.dirs().into_iter().all(fs::try_rmdir) {
+            return Ok(());
+        }
         let dirs: Vec<PathBuf> = self.dirs().into_iter().map(Path::to_path_buf).collect();
         let mut delay = Duration::from_millis(10);
         let mut errors = Vec::new();
