@@ -171,7 +171,8 @@ impl Runtime {
                     .into(),
             ));
         }
-        let dir = StateDir::create(&self.root, id)?;
+        // The shim inherits the lock across fork and holds it for the container's life.
+        let (dir, _lock) = StateDir::create(&self.root, id)?;
         let launch = LaunchOptions {
             bundle,
             console_socket: options.console_socket.clone(),
@@ -227,7 +228,7 @@ impl Runtime {
     pub fn run(&self, id: &str, bundle: &Path, options: &CreateOptions) -> Result<RunOutcome> {
         let bundle = load_bundle(bundle)?;
         let signals = catch_signals().map_err(|e| Error::io("blocking signals", e.into()))?;
-        let dir = StateDir::create(&self.root, id)?;
+        let (dir, _lock) = StateDir::create(&self.root, id)?;
         let launch = LaunchOptions {
             bundle,
             console_socket: options.console_socket.clone(),
@@ -354,7 +355,11 @@ impl Runtime {
 
     /// Removes a stopped (or, with `force`, any) container: its processes, cgroup and state.
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
-        let dir = StateDir::open(&self.root, id)?;
+        let dir = match StateDir::open(&self.root, id) {
+            Ok(dir) => dir,
+            Err(Error::NotFound(_)) => return self.delete_incomplete(id),
+            Err(e) => return Err(e),
+        };
         let stored = dir.stored()?;
         let cgroup = Cgroup::from_paths(stored.cgroup.clone());
         let status = status_of(&dir, &stored);
@@ -381,6 +386,28 @@ impl Runtime {
         );
         cgroup.destroy()?;
         dir.remove()
+    }
+
+    /// A directory without state: removed if the creation that made it is dead, refused while
+    /// a creation is under way, not found otherwise.
+    fn delete_incomplete(&self, id: &str) -> Result<()> {
+        let dir = StateDir {
+            id: id.to_owned(),
+            path: self.root.join(id),
+        };
+        if !dir.path.is_dir() {
+            return Err(Error::NotFound(id.to_owned()));
+        }
+        if dir.remove_if_stale()? {
+            // Its cgroup, if it got one, is where a container without cgroupsPath has it.
+            if let Ok(cgroup) = Cgroup::for_container(None, id) {
+                let _ = cgroup.destroy();
+            }
+            return Ok(());
+        }
+        Err(Error::WrongState(format!(
+            "container {id} is being created"
+        )))
     }
 
     fn kill_everything(&self, stored: &StoredState, cgroup: &Cgroup) {

@@ -93,6 +93,15 @@ pub(crate) const CONFIG_FILE: &str = "config.json";
 pub(crate) const EXIT_FILE: &str = "exit.json";
 pub(crate) const STARTED_FILE: &str = "started";
 pub(crate) const SHIM_SOCKET: &str = "shim.sock";
+/// Held (flock) by the container's parent for as long as it lives: a directory without
+/// state.json whose lock nobody holds is what a creation that died halfway left behind.
+pub(crate) const LOCK_FILE: &str = "lock";
+
+/// The lock on a state directory; dropping it releases it.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _file: std::fs::File,
+}
 
 /// `<root>/<id>`.
 #[derive(Debug, Clone)]
@@ -102,8 +111,9 @@ pub(crate) struct StateDir {
 }
 
 impl StateDir {
-    /// Makes the directory; an existing one means the id is taken.
-    pub fn create(root: &Path, id: &str) -> Result<StateDir> {
+    /// Makes the directory and locks it; an existing one means the id is taken, unless it is
+    /// the unlocked remains of a creation that died before it recorded anything.
+    pub fn create(root: &Path, id: &str) -> Result<(StateDir, StateLock)> {
         check_id(id)?;
         if !root.exists() {
             std::fs::create_dir_all(root)
@@ -113,16 +123,63 @@ impl StateDir {
             std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
                 .map_err(|e| Error::path("securing state root", root, e))?;
         }
-        let path = root.join(id);
-        match std::fs::create_dir(&path) {
-            Ok(()) => Ok(StateDir {
-                id: id.to_owned(),
-                path,
-            }),
+        let dir = StateDir {
+            id: id.to_owned(),
+            path: root.join(id),
+        };
+        match std::fs::create_dir(&dir.path) {
+            Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(Error::IdInUse(id.to_owned()))
+                if !dir.remove_if_stale()? {
+                    return Err(Error::IdInUse(id.to_owned()));
+                }
+                std::fs::create_dir(&dir.path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => Error::IdInUse(id.to_owned()),
+                    _ => Error::path("creating state directory", &dir.path, e),
+                })?;
             }
-            Err(e) => Err(Error::path("creating state directory", &path, e)),
+            Err(e) => return Err(Error::path("creating state directory", &dir.path, e)),
+        }
+        let lock = dir
+            .try_lock()?
+            .ok_or_else(|| Error::IdInUse(id.to_owned()))?;
+        Ok((dir, lock))
+    }
+
+    /// Takes the directory's lock if nobody holds it.
+    fn try_lock(&self) -> Result<Option<StateLock>> {
+        let path = self.file(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::path("opening", &path, e))?;
+        use std::os::fd::AsRawFd;
+        // A plain flock, released only when the last descriptor of this open file closes: the
+        // shim inherits it across fork and keeps the lock after `create` exits.
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Ok(None);
+            }
+            return Err(Error::path("locking", &path, err));
+        }
+        Ok(Some(StateLock { _file: file }))
+    }
+
+    /// Removes the directory if a creation left it without state and nobody holds its lock.
+    pub fn remove_if_stale(&self) -> Result<bool> {
+        if self.file(STATE_FILE).exists() || !self.path.is_dir() {
+            return Ok(false);
+        }
+        match self.try_lock()? {
+            Some(_lock) => {
+                self.remove()?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 
@@ -232,9 +289,24 @@ mod tests {
     #[test]
     fn second_create_of_an_id_conflicts() {
         let root = tempfile::tempdir().unwrap();
-        StateDir::create(root.path(), "x").unwrap();
+        let (_dir, _lock) = StateDir::create(root.path(), "x").unwrap();
         let err = StateDir::create(root.path(), "x").unwrap_err();
         assert_eq!(err.to_string(), "container with id exists: x");
+    }
+
+    #[test]
+    fn remains_of_a_dead_creation_are_taken_over() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, lock) = StateDir::create(root.path(), "x").unwrap();
+        std::fs::write(dir.file("junk"), b"half made").unwrap();
+        drop(lock);
+        let (again, _lock) = StateDir::create(root.path(), "x").unwrap();
+        assert!(!again.file("junk").exists());
+        // Recorded state is never stale, locked or not.
+        again
+            .write_json(STATE_FILE, &serde_json::json!({}))
+            .unwrap();
+        assert!(!again.remove_if_stale().unwrap());
     }
 
     #[test]

@@ -281,3 +281,71 @@ fn signals_sent_to_a_foreground_run_reach_the_container() {
     assert_eq!(child.wait().unwrap().code(), Some(9));
     w.assert_clean();
 }
+
+fn parent_of(pid: i64) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_detached_shim_forwards_signals_and_records_the_exit() {
+    let w = World::new();
+    let b = w.bundle(&["sh", "-c", "trap 'exit 11' USR1; while :; do sleep 0.05; done"]);
+    let id = w.id("shimsig");
+    ok(&w.run(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]));
+    let pid = w.wait_status(&id, "running")["pid"].as_i64().unwrap();
+    // Let the shell install its trap before the signal arrives.
+    std::thread::sleep(Duration::from_millis(200));
+    let shim = parent_of(pid);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim), nix::sys::signal::Signal::SIGUSR1).unwrap();
+    let state = w.wait_status(&id, "stopped");
+    assert_eq!(state["exit"]["code"], 11, "{state}");
+    ok(&w.run(&["delete", &id]));
+    w.assert_clean();
+}
+
+#[test]
+fn remains_of_a_creation_that_died_do_not_block_the_id() {
+    let w = World::new();
+    let id = w.id("stale");
+    std::fs::create_dir_all(w.root.join(&id)).unwrap();
+    std::fs::write(w.root.join(&id).join("lock"), b"").unwrap();
+    // `delete` removes them...
+    ok(&w.run(&["delete", &id]));
+    assert!(!w.root.join(&id).exists());
+    // ...and `create` takes them over.
+    std::fs::create_dir_all(w.root.join(&id)).unwrap();
+    let b = w.bundle(&["true"]);
+    ok(&w.run(&["create", "--bundle", b.path.to_str().unwrap(), &id]));
+    assert_eq!(w.state(&id)["status"], "created");
+    ok(&w.run(&["delete", &id]));
+    w.assert_clean();
+}
+
+#[test]
+fn a_container_outlives_a_killed_foreground_run_and_can_be_removed() {
+    let w = World::new();
+    let b = w.bundle(&["sh", "-c", "echo up; exec sleep 1000"]);
+    let id = w.id("orphanrun");
+    let mut run = w
+        .pier()
+        .args(["run", "--bundle", b.path.to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = [0u8; 3];
+    run.stdout.as_mut().unwrap().read_exact(&mut up).unwrap();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let state = w.state(&id);
+    assert_eq!(state["status"], "running", "{state}");
+    ok(&w.run(&["delete", "--force", &id]));
+    w.assert_clean();
+}
