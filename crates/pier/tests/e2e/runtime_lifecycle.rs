@@ -296,14 +296,22 @@ fn parent_of(pid: i64) -> i32 {
 #[test]
 fn the_detached_shim_forwards_signals_and_records_the_exit() {
     let w = World::new();
-    let b = w.bundle(&["sh", "-c", "trap 'exit 11' USR1; while :; do sleep 0.05; done"]);
+    let b = w.bundle(&[
+        "sh",
+        "-c",
+        "trap 'exit 11' USR1; while :; do sleep 0.05; done",
+    ]);
     let id = w.id("shimsig");
     ok(&w.run(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]));
     let pid = w.wait_status(&id, "running")["pid"].as_i64().unwrap();
     // Let the shell install its trap before the signal arrives.
     std::thread::sleep(Duration::from_millis(200));
     let shim = parent_of(pid);
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim), nix::sys::signal::Signal::SIGUSR1).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(shim),
+        nix::sys::signal::Signal::SIGUSR1,
+    )
+    .unwrap();
     let state = w.wait_status(&id, "stopped");
     assert_eq!(state["exit"]["code"], 11, "{state}");
     ok(&w.run(&["delete", &id]));
