@@ -46,13 +46,7 @@ fn exec_does_not_expose_the_host_binary() {
     let before = sha256_of(&copy);
 
     let id = w.id("cve5736");
-    let mut init = w
-        .pier()
-        .args(["run", "--bundle", b.path.to_str().unwrap(), &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut init = w.spawn_run(&b, &id);
     let mut out = BufReader::new(init.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();

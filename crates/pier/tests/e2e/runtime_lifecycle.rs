@@ -264,13 +264,7 @@ fn signals_sent_to_a_foreground_run_reach_the_container() {
         "trap 'exit 9' USR1; echo up; while :; do sleep 0.05; done",
     ]);
     let id = w.id("fwd");
-    let mut child = w
-        .pier()
-        .args(["run", "--bundle", b.path.to_str().unwrap(), &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = w.spawn_run(&b, &id);
     let mut up = [0u8; 3];
     child.stdout.as_mut().unwrap().read_exact(&mut up).unwrap();
     nix::sys::signal::kill(
@@ -341,13 +335,7 @@ fn a_container_outlives_a_killed_foreground_run_and_can_be_removed() {
     let w = World::new();
     let b = w.bundle(&["sh", "-c", "echo up; exec sleep 1000"]);
     let id = w.id("orphanrun");
-    let mut run = w
-        .pier()
-        .args(["run", "--bundle", b.path.to_str().unwrap(), &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = w.spawn_run(&b, &id);
     let mut up = [0u8; 3];
     run.stdout.as_mut().unwrap().read_exact(&mut up).unwrap();
     run.kill().unwrap();

@@ -154,6 +154,16 @@ impl World {
         self.run(&["run", "--bundle", bundle.path.to_str().unwrap(), &id])
     }
 
+    /// Starts `pier runtime run` of a bundle in the foreground, its stdout piped to the test.
+    pub fn spawn_run(&self, bundle: &Bundle, id: &str) -> std::process::Child {
+        self.pier()
+            .args(["run", "--bundle", bundle.path.to_str().unwrap(), id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     pub fn state(&self, id: &str) -> serde_json::Value {
         let out = self.run(&["state", id]);
         assert!(
