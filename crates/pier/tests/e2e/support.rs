@@ -66,6 +66,50 @@ pub fn make_busybox_rootfs(rootfs: &Path) {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+const WORLD_PREFIX: &str = "pier-e2e-";
+const OWNER_FILE: &str = "owner.pid";
+
+/// Removes what test processes that were killed (a timeout, ^C) could not: their containers
+/// and directories. Worlds whose owning test process still runs are left alone.
+fn sweep_abandoned_worlds() {
+    let tmp = std::env::temp_dir();
+    let Ok(entries) = std::fs::read_dir(&tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_world = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(WORLD_PREFIX);
+        let owner: Option<i32> = std::fs::read_to_string(path.join(OWNER_FILE))
+            .ok()
+            .and_then(|p| p.trim().parse().ok());
+        let Some(owner) = owner.filter(|_| is_world) else {
+            continue;
+        };
+        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(owner), None).is_ok() {
+            continue;
+        }
+        let root = path.join("state");
+        for container in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let id = container.file_name().to_string_lossy().into_owned();
+            if id.starts_with('.') {
+                continue;
+            }
+            let _ = Command::new(PIER)
+                .args(["runtime", "--root"])
+                .arg(&root)
+                .args(["delete", "--force", &id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
+
 /// One test's world: a temporary directory with a state root and bundles, and the containers
 /// made in it (deleted when the test ends, pass or fail).
 pub struct World {
@@ -82,10 +126,13 @@ pub struct Bundle {
 impl World {
     pub fn new() -> World {
         require_root();
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(sweep_abandoned_worlds);
         let dir = tempfile::Builder::new()
-            .prefix("pier-e2e-")
+            .prefix(WORLD_PREFIX)
             .tempdir()
             .unwrap();
+        std::fs::write(dir.path().join(OWNER_FILE), std::process::id().to_string()).unwrap();
         let root = dir.path().join("state");
         World {
             dir,
