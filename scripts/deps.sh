@@ -9,6 +9,8 @@ packages=(
   busybox-static              # tests and demo: the busybox root filesystem
   runc crun                   # tests and bench: the peers pier is compared with
   iproute2 util-linux procps  # tests: nsenter, unshare, ps
+  qemu-system-x86             # tests: a VM that runs pier on a pure cgroup v2 kernel
+  linux-image-amd64           # tests: the kernel that VM boots
   hyperfine                   # bench
 )
 

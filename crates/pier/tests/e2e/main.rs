@@ -5,6 +5,7 @@ mod support;
 
 mod runtime_bad_input;
 mod runtime_basics;
+mod runtime_cgroup_v2;
 mod runtime_differential;
 mod runtime_escapes;
 mod runtime_isolation;

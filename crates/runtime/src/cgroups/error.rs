@@ -156,8 +156,8 @@ impl fmt::Display for SubtreeHint<'_> {
         if self.0.raw_os_error() == Some(libc::EBUSY) {
             f.write_str(
                 " (cgroup v2 lets a cgroup hand controllers down to its children only while \
-                 it has no processes of its own: run the daemon in a leaf cgroup of its own, \
-                 or give containers an absolute cgroups path / --cgroup-parent elsewhere)",
+                 it has no processes of its own: give containers an absolute cgroups path / \
+                 --cgroup-parent outside the cgroup that pier runs in)",
             )
         } else {
             Ok(())

@@ -461,6 +461,46 @@ fn v2_refused_subtree_control_is_a_clear_error_and_undone() {
 }
 
 #[test]
+fn v2_a_cgroup_with_processes_hands_nothing_down() {
+    let (_tmp, root, layout) = fake_v2();
+    let own = root.join("system.slice/pier.service");
+    // A real kernel would take the threaded controllers here and then let no process into the
+    // container's cgroup; nothing may be written.
+    files(
+        &own,
+        &[("cgroup.type", "domain\n"), ("cgroup.procs", "42\n")],
+    );
+    let cg = Cgroup::from_paths(layout.container_paths(None, "c1").unwrap());
+    let err = cg
+        .create(Some(&res(r#"{"memory":{"limit":1048576}}"#)))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "writing \"+memory\" to {}: device or resource busy (cgroup v2",
+            own.join("cgroup.subtree_control").display()
+        )),
+        "{msg}"
+    );
+    assert_eq!(read(own.join("cgroup.subtree_control")), "\n");
+    assert!(!own.join("pier").exists());
+    // Without limits it is no matter.
+    cg.create(None).unwrap();
+    assert_eq!(read(own.join("cgroup.subtree_control")), "\n");
+    cg.destroy().unwrap();
+    // The root is exempt, and so is a cgroup whose processes have gone.
+    files(&root, &[("cgroup.procs", "1\n")]);
+    files(&own, &[("cgroup.procs", "")]);
+    files(&own.join("pier/c1"), V2_LEAF);
+    cg.create(Some(&res(r#"{"pids":{"limit":10}}"#))).unwrap();
+    assert_eq!(read(own.join("pier/c1/pids.max")), "10");
+    assert_eq!(
+        read(own.join("cgroup.subtree_control")),
+        "+cpu +memory +pids +io +cpuset"
+    );
+}
+
+#[test]
 fn v2_missing_controller_and_absolute_paths() {
     let (_tmp, root, layout) = fake_v2();
     let cg = Cgroup::from_paths(

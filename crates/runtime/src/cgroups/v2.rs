@@ -2,7 +2,7 @@
 //! as an eBPF program.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,14 @@ fn words(content: Option<String>) -> Vec<String> {
         .collect()
 }
 
+/// Whether `dir` is a domain cgroup other than the root with processes of its own, which
+/// cgroup v2 forbids to hand controllers down ("no internal processes").
+fn holds_processes(dir: &Path) -> Result<bool, CgroupError> {
+    // The root has no cgroup.type and is exempt; threaded cgroups follow other rules.
+    let domain = fs::read_opt(&dir.join("cgroup.type"))?.is_some_and(|t| t.trim() == "domain");
+    Ok(domain && fs::read_opt(&dir.join("cgroup.procs"))?.is_some_and(|p| !p.trim().is_empty()))
+}
+
 /// Enables `wanted` controllers (those the host offers) in cgroup.subtree_control of every
 /// level from `u.base` down to the container's parent. Refusals are returned, not raised:
 /// they matter only if a limit needs the controller.
@@ -75,6 +83,19 @@ fn enable_controllers(u: &UnifiedPath, wanted: &[String]) -> Result<Vec<Refusal>
             continue;
         }
         let path = level.join("cgroup.subtree_control");
+        if holds_processes(&level)? {
+            // The kernel refuses the domain controllers here (EBUSY) but takes the threaded
+            // ones (cpu, cpuset, pids), which would leave every child an invalid domain that no
+            // process can join: hand nothing down, and say why if a limit needs it.
+            refusals.extend(missing.into_iter().map(|controller| Refusal {
+                value: format!("+{controller}"),
+                controller,
+                path: path.clone(),
+                errno: Some(libc::EBUSY),
+                message: String::new(),
+            }));
+            continue;
+        }
         let all = missing
             .iter()
             .map(|c| format!("+{c}"))
