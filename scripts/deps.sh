@@ -11,6 +11,7 @@ packages=(
   iproute2 util-linux procps  # tests: nsenter, unshare, ps
   qemu-system-x86             # tests: a VM that runs pier on a pure cgroup v2 kernel
   linux-image-amd64           # tests: the kernel that VM boots
+  skopeo umoci podman tar     # tests: image archives read and written by the peers (pier-image)
   hyperfine                   # bench
 )
 
