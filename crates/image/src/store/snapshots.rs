@@ -62,3 +62,40 @@ impl ImageStore {
         Ok(self.meta.snapshots_of_image(image)?)
     }
 }
+
+impl ImageStore {
+    /// Writes a container's whole filesystem as a tar (`docker export`): its overlay mounted
+    /// read-only on a temporary directory inside `dir` for the time it takes, so that this
+    /// works whether or not the container's own rootfs is mounted.
+    pub fn export_snapshot(
+        &self,
+        container: &str,
+        dir: &Path,
+        out: impl std::io::Write,
+    ) -> Result<crate::layer::DiffStats> {
+        let row = self
+            .meta
+            .snapshot(container)?
+            .ok_or_else(|| ImageError::NotFound(format!("snapshot of container {container}")))?;
+        // The upper as the top lower layer: a read-only view that leaves the work dir alone.
+        let mut layers = self.layers.overlay(&row.chain_ids, None)?;
+        layers.lowers.insert(0, dir.join("upper"));
+        layers.short_lowers.insert(0, dir.join("upper"));
+        let target = dir.join(format!("export-{}", std::process::id()));
+        std::fs::create_dir_all(&target).map_err(|e| ImageError::io("creating", &target, e))?;
+        let written = layers
+            .mount(&target)
+            .map_err(ImageError::from)
+            .and_then(|()| {
+                let result =
+                    crate::layer::write_tree(&target, out).map_err(|source| ImageError::Layer {
+                        blob: row.image.clone(),
+                        source,
+                    });
+                crate::snapshot::unmount(&target)?;
+                result
+            });
+        let _ = std::fs::remove_dir(&target);
+        written
+    }
+}

@@ -107,6 +107,23 @@ fn snapshots_mount_commit_and_block_removal() {
         std::fs::write(rootfs.join("etc/added"), "new").unwrap();
         std::fs::remove_file(rootfs.join("etc/marker")).unwrap();
     }
+    // Export sees the container's filesystem: the image plus its changes.
+    let mut exported = Vec::new();
+    store.export_snapshot("c1", &cdir, &mut exported).unwrap();
+    let names: Vec<String> = tar::Archive::new(&exported[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with("etc/added")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.ends_with("etc/marker")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.ends_with("bin/busybox")),
+        "{names:?}"
+    );
     let committed = store
         .commit(
             "c1",
