@@ -12,6 +12,7 @@ packages=(
   qemu-system-x86             # tests: a VM that runs pier on a pure cgroup v2 kernel
   linux-image-amd64           # tests: the kernel that VM boots
   skopeo umoci podman tar     # tests: image archives read and written by the peers (pier-image)
+  docker.io gzip zstd         # tests: a private dockerd 20.10 for image interop; compressed layers
   hyperfine                   # bench
 )
 

@@ -1,8 +1,10 @@
 //! End-to-end tests of the `pier` binary, run as root on a real kernel.
 //! One test binary for the whole crate, so that it links once.
 
+mod dockerd;
 mod support;
 
+mod image_interop;
 mod runtime_bad_input;
 mod runtime_basics;
 mod runtime_cgroup_v2;
