@@ -48,24 +48,15 @@ impl ImageStore {
                     )));
                 }
             }
+            let others = (record.tags.len() + record.repo_digests.len()).saturating_sub(1);
+            // The last name goes with the image itself, in one transaction, unless something
+            // still uses the image: then it stays, nameless.
+            if others == 0 && self.conflict(&record, force, &users, running).is_none() {
+                removed.extend(self.delete_image(&record)?);
+                return Ok(removed);
+            }
             self.remove_reference(&reference)?;
             removed.push(Removed::Untagged(reference.familiar()));
-            let remaining = self
-                .get(&record.id)?
-                .map(|r| r.tags.len() + r.repo_digests.len())
-                .unwrap_or(0);
-            if remaining > 0 {
-                return Ok(removed);
-            }
-            // The last name is gone: the image goes too, unless something still uses it, in
-            // which case it simply stays, nameless.
-            if self.conflict(&record, force, &users, running).is_some() {
-                return Ok(removed);
-            }
-            let Some(record) = self.get(&record.id)? else {
-                return Ok(removed);
-            };
-            removed.extend(self.delete_image(&record)?);
             return Ok(removed);
         } else if let Some(conflict) = self.conflict(&record, force, &users, running) {
             let id = short(record.id.hex());
