@@ -17,6 +17,8 @@ pub mod model;
 pub mod reference;
 pub mod snapshot;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 
 pub use digest::Digest;
 pub use store::{ErrorKind, ImageError, ImageRecord, ImageStore};

@@ -117,20 +117,7 @@ mod tests {
         }
     }
 
-    /// A reader that hands out one byte per read, as a slow pipe might.
-    struct Trickle<'a>(&'a [u8]);
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            match (self.0.split_first(), buf.first_mut()) {
-                (Some((b, rest)), Some(slot)) => {
-                    *slot = *b;
-                    self.0 = rest;
-                    Ok(1)
-                }
-                _ => Ok(0),
-            }
-        }
-    }
+    use crate::test_support::Trickle;
 
     #[test]
     fn magic_is_read_fully_from_a_trickle() {
