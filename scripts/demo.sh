@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets everything up and runs pier's main job. For now (the engine does not exist yet): build
-# pier, make a busybox root filesystem, and run it as a container through pier's OCI runtime.
+# Sets everything up and runs pier's main job: build pier, make a busybox image (nothing is
+# pulled: the image is Debian's busybox-static, imported), run a web server container in the
+# background, show it answering, then remove it. The daemon starts by itself on first use
+# and keeps running afterwards (`kill $(cat /run/pier/pier.pid)` stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -11,15 +13,28 @@ scripts/deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/pier-target}"
 cargo build --release -p pier
 pier="$CARGO_TARGET_DIR/release/pier"
+port="${PIER_DEMO_PORT:-8080}"
 
-bundle=$(mktemp -d /tmp/pier-demo.XXXXXX)
-trap 'rm -rf "$bundle"' EXIT
-mkdir -p "$bundle/rootfs/bin"
-cp "$(command -v busybox)" "$bundle/rootfs/bin/busybox"
-for applet in $("$bundle/rootfs/bin/busybox" --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$applet"
+rootfs=$(mktemp -d /tmp/pier-demo.XXXXXX)
+trap 'rm -rf "$rootfs"' EXIT
+mkdir -p "$rootfs/bin" "$rootfs/www"
+cp "$(command -v busybox)" "$rootfs/bin/busybox"
+for applet in $("$rootfs/bin/busybox" --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
 done
+echo "hello from a pier container" > "$rootfs/www/index.html"
+tar -C "$rootfs" -c . | "$pier" import --change 'CMD ["sh"]' - pier-demo/busybox:latest
 
-"$pier" runtime spec --bundle "$bundle" -- sh -c \
-  'echo "hello from $(hostname), pid $$ in its own namespaces"; grep -E "^(CapEff|Seccomp):" /proc/self/status; ls /dev | tr "\n" " "; echo'
-"$pier" runtime run --bundle "$bundle" "demo-$$"
+set -x
+"$pier" rm -f pier-demo-web >/dev/null 2>&1 || true
+# Published ports (-p) come with pier's networking; until then the server listens on the
+# host's loopback through --network host.
+"$pier" run -d --name pier-demo-web --network host pier-demo/busybox \
+  httpd -f -p "127.0.0.1:$port" -h /www
+"$pier" ps --filter name=pier-demo-web
+for _ in $(seq 50); do
+  if curl -fsS "http://127.0.0.1:$port/"; then break; fi
+  sleep 0.1
+done
+"$pier" logs pier-demo-web
+"$pier" rm -f pier-demo-web

@@ -28,3 +28,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# tests: docker-py, the Python client that the engine's end-to-end tests drive pier with
+python3 -c 'import docker' 2>/dev/null || python3 -m pip install --quiet docker

@@ -10,12 +10,16 @@
 //! state directory it is given (`--root`).
 //!
 //! The entry point is [`Runtime`], whose methods match the OCI runtime command line
-//! (create, start, run, state, kill, delete, exec, list).
+//! (create, start, run, state, kill, delete, exec, list), plus what the engine needs of a
+//! container's stdio: [`attach`] (the protocol), [`logfile`] (json-file logs), resize and
+//! close-stdin.
 
+pub mod attach;
 mod caps;
 pub mod cgroups;
 mod error;
 mod init;
+pub mod logfile;
 mod namespaces;
 mod ops;
 pub mod profile;
@@ -24,13 +28,16 @@ mod safepath;
 pub mod seccomp;
 mod selfexe;
 mod shim;
+pub mod sockpath;
 mod spawn;
 pub mod spec;
 pub mod state;
+mod stdio_ops;
 mod sync;
 mod sys;
 mod tty;
+mod watch;
 
 pub use error::{Error, ErrorKind, Result};
-pub use ops::{CreateOptions, ExecOptions, RunOutcome, Runtime};
+pub use ops::{CreateOptions, ExecOptions, ManagedIo, RunOutcome, Runtime};
 pub use state::{ContainerState, ExitStatus, Status};

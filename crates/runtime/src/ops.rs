@@ -12,6 +12,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 use crate::cgroups::Cgroup;
 use crate::error::{Error, Result};
 use crate::init::{ExecPlan, ProcessPlan};
+use crate::logfile::LogConfig;
 use crate::namespaces::clone_flag;
 use crate::shim::supervise::{Relay, Supervisor, catch_signals};
 use crate::shim::{self, LaunchOptions, Request};
@@ -41,6 +42,23 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     /// Descriptors past stdio that the process keeps.
     pub preserve_fds: u32,
+    /// The shim owns the container's stdio instead of passing on the caller's (create and
+    /// detached runs only).
+    pub io: Option<ManagedIo>,
+}
+
+/// Stdio that the shim owns: pipes for stdout and stderr (or the terminal's master, when
+/// config.json asks for `process.terminal`; no console socket then), stdin a pipe if kept
+/// open (else /dev/null). Output goes to the json-file log and to clients of the attach
+/// socket ([`crate::attach`]); clients' input goes to stdin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManagedIo {
+    /// Where output is logged; `None` logs nothing (attach still works).
+    pub log: Option<LogConfig>,
+    /// Keep the container's stdin open for attached clients.
+    pub stdin: bool,
+    /// Close stdin when the first client attached to it detaches.
+    pub stdin_once: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -59,7 +77,7 @@ pub enum RunOutcome {
     Detached { pid: i32 },
 }
 
-fn status_of(dir: &StateDir, stored: &StoredState) -> Status {
+pub(crate) fn status_of(dir: &StateDir, stored: &StoredState) -> Status {
     if dir.file(EXIT_FILE).exists() {
         return Status::Stopped;
     }
@@ -151,7 +169,9 @@ impl Runtime {
     }
 
     /// Creates a container whose init waits for `start`, parented by a detached shim.
-    /// The container gets this process's stdio (or a terminal through `console_socket`).
+    /// The container gets this process's stdio (or a terminal through `console_socket`), or
+    /// with `options.io` stdio that the shim owns. Forks: the caller must be single-threaded
+    /// (a multi-threaded daemon execs `pier runtime create` instead).
     pub fn create(
         &self,
         id: &str,
@@ -159,13 +179,13 @@ impl Runtime {
         options: &CreateOptions,
     ) -> Result<ContainerState> {
         let bundle = load_bundle(bundle)?;
-        let terminal = bundle
-            .spec
-            .process()
-            .as_ref()
-            .and_then(|p| p.terminal())
-            .unwrap_or(false);
-        if terminal && options.console_socket.is_none() {
+        if options.io.is_some() && options.console_socket.is_some() {
+            return Err(Error::InvalidArgument(
+                "--console-socket cannot be used with managed stdio: the shim keeps the terminal"
+                    .into(),
+            ));
+        }
+        if bundle.terminal() && options.console_socket.is_none() && options.io.is_none() {
             return Err(Error::InvalidArgument(
                 "cannot allocate a terminal for a detached container without --console-socket"
                     .into(),
@@ -178,8 +198,9 @@ impl Runtime {
             console_socket: options.console_socket.clone(),
             no_pivot: options.no_pivot,
             preserve_fds: options.preserve_fds,
+            io: options.io.clone(),
         };
-        let stored = match shim::spawn_detached(&dir, &launch) {
+        let stored = match shim::spawn_detached(&dir, launch) {
             Ok(stored) => stored,
             Err(e) => {
                 let _ = dir.remove();
@@ -190,7 +211,8 @@ impl Runtime {
         Ok(public_state(&dir, &stored))
     }
 
-    /// Runs the user's process of a created container.
+    /// Runs the user's process of a created container, through its shim's control socket.
+    /// Does not fork; safe from a multi-threaded process.
     pub fn start(&self, id: &str) -> Result<()> {
         let dir = StateDir::open(&self.root, id)?;
         let stored = dir.stored()?;
@@ -226,6 +248,11 @@ impl Runtime {
     /// its terminal and signals, and returns how it ended after removing it.
     /// The caller must be single-threaded.
     pub fn run(&self, id: &str, bundle: &Path, options: &CreateOptions) -> Result<RunOutcome> {
+        if options.io.is_some() {
+            return Err(Error::InvalidArgument(
+                "managed stdio (--log-path, --stdin, --managed-io) needs a detached container: use create, or run --detach".into(),
+            ));
+        }
         let bundle = load_bundle(bundle)?;
         let signals = catch_signals().map_err(|e| Error::io("blocking signals", e.into()))?;
         let (dir, _lock) = StateDir::create(&self.root, id)?;
@@ -234,6 +261,7 @@ impl Runtime {
             console_socket: options.console_socket.clone(),
             no_pivot: options.no_pivot,
             preserve_fds: options.preserve_fds,
+            io: None,
         };
         let launched = match shim::launch(&dir, &launch) {
             Ok(l) => l,
@@ -285,6 +313,7 @@ impl Runtime {
             signals,
             relay,
             control: None,
+            stdio: None,
         }
         .run();
         let oom = launched.cgroup.oom_kill_count().unwrap_or(0) > 0;
@@ -308,16 +337,19 @@ impl Runtime {
         Ok(RunOutcome::Detached { pid: state.pid })
     }
 
+    /// The OCI state. Does not fork; safe from a multi-threaded process.
     pub fn state(&self, id: &str) -> Result<ContainerState> {
         let dir = StateDir::open(&self.root, id)?;
         Ok(public_state(&dir, &dir.stored()?))
     }
 
     /// How the container ended, once it has.
+    /// Does not fork; safe from a multi-threaded process.
     pub fn exit_status(&self, id: &str) -> Result<Option<ExitStatus>> {
         StateDir::open(&self.root, id)?.exit_status()
     }
 
+    /// Every container of this root. Does not fork; safe from a multi-threaded process.
     pub fn list(&self) -> Result<Vec<ContainerState>> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(entries) => entries,
@@ -339,6 +371,7 @@ impl Runtime {
     }
 
     /// Sends a signal to the container's init, or with `all` to every process in its cgroup.
+    /// Does not fork; safe from a multi-threaded process.
     pub fn kill(&self, id: &str, signal: i32, all: bool) -> Result<()> {
         let dir = StateDir::open(&self.root, id)?;
         let stored = dir.stored()?;
@@ -354,6 +387,7 @@ impl Runtime {
     }
 
     /// Removes a stopped (or, with `force`, any) container: its processes, cgroup and state.
+    /// Does not fork; safe from a multi-threaded process.
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
         let dir = match StateDir::open(&self.root, id) {
             Ok(dir) => dir,
@@ -419,6 +453,7 @@ impl Runtime {
         let _ = cgroup.thaw();
     }
 
+    /// Freezes the container's cgroup. Does not fork; safe from a multi-threaded process.
     pub fn pause(&self, id: &str) -> Result<()> {
         let dir = StateDir::open(&self.root, id)?;
         let stored = dir.stored()?;
@@ -433,6 +468,7 @@ impl Runtime {
         }
     }
 
+    /// Thaws the container's cgroup. Does not fork; safe from a multi-threaded process.
     pub fn resume(&self, id: &str) -> Result<()> {
         let dir = StateDir::open(&self.root, id)?;
         let stored = dir.stored()?;
@@ -443,6 +479,7 @@ impl Runtime {
     }
 
     /// The process that config.json describes, the base of an exec without `--process`.
+    /// Does not fork; safe from a multi-threaded process.
     pub fn container_spec(&self, id: &str) -> Result<Spec> {
         let dir = StateDir::open(&self.root, id)?;
         let bytes = std::fs::read(dir.file(CONFIG_FILE))
@@ -541,6 +578,7 @@ impl Runtime {
             signals,
             relay,
             control: None,
+            stdio: None,
         }
         .run();
         Ok(RunOutcome::Exited(shim::from_wait(

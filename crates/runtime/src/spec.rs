@@ -17,6 +17,17 @@ pub struct Bundle {
     pub spec: Spec,
 }
 
+impl Bundle {
+    /// Whether the process asks for a terminal (`process.terminal`).
+    pub fn terminal(&self) -> bool {
+        self.spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.terminal())
+            .unwrap_or(false)
+    }
+}
+
 /// Loads `<bundle>/config.json` and checks it.
 pub fn load_bundle(bundle: &Path) -> Result<Bundle> {
     let path = std::path::absolute(bundle).map_err(|e| Error::path("bundle", bundle, e))?;

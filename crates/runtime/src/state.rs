@@ -93,6 +93,8 @@ pub(crate) const CONFIG_FILE: &str = "config.json";
 pub(crate) const EXIT_FILE: &str = "exit.json";
 pub(crate) const STARTED_FILE: &str = "started";
 pub(crate) const SHIM_SOCKET: &str = "shim.sock";
+/// The shim's attach socket, for containers with managed stdio (see [`crate::attach`]).
+pub const ATTACH_SOCKET: &str = "attach.sock";
 /// Held (flock) by the container's parent for as long as it lives: a directory without
 /// state.json whose lock nobody holds is what a creation that died halfway left behind.
 pub(crate) const LOCK_FILE: &str = "lock";

@@ -4,7 +4,6 @@
 
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use nix::fcntl::{OFlag, open};
@@ -137,7 +136,7 @@ pub(crate) fn become_controlling(slave: &OwnedFd) -> Result<()> {
 /// Sends the master to a `--console-socket`, as runc does: one message whose payload is a name
 /// and whose SCM_RIGHTS carries the descriptor.
 pub(crate) fn send_to_console_socket(socket: &Path, master: BorrowedFd<'_>) -> Result<()> {
-    let stream = UnixStream::connect(socket)
+    let stream = crate::sockpath::connect(socket)
         .map_err(|e| Error::path("connecting to console socket", socket, e))?;
     let name = b"/dev/ptmx";
     let iov = [IoSlice::new(name)];

@@ -165,7 +165,14 @@ impl ImageStore {
 
     /// As [`ImageStore::resolve`], and whether `name` was a reference (rather than an id).
     pub(crate) fn resolve_how(&self, name: &str) -> Result<(ImageRecord, Option<Reference>)> {
-        let not_found = || ImageError::NotFound(name.to_owned());
+        // Docker names a missing image as the reference it looked for: `nope:latest`.
+        let shown = match Reference::parse(name) {
+            Ok(reference) if !name.starts_with("sha256:") => {
+                reference.with_default_tag().familiar()
+            }
+            _ => name.to_owned(),
+        };
+        let not_found = || ImageError::NotFound(shown.clone());
         let full = name.strip_prefix("sha256:").unwrap_or(name);
         if full.len() == 64 {
             if let Ok(id) = Digest::from_hex(full) {

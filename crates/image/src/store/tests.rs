@@ -66,6 +66,14 @@ fn import_tag_resolve_inspect_history() {
         store.resolve("nope:1").unwrap_err().to_string(),
         "No such image: nope:1"
     );
+    assert_eq!(
+        store.resolve("nope").unwrap_err().to_string(),
+        "No such image: nope:latest"
+    );
+    assert_eq!(
+        store.resolve("example.com/x/nope").unwrap_err().to_string(),
+        "No such image: example.com/x/nope:latest"
+    );
     let inspect = serde_json::to_value(store.inspect("local/base:v1", (1, 45)).unwrap()).unwrap();
     assert_eq!(inspect["Id"], id.to_string());
     assert_eq!(inspect["RepoTags"][0], "local/base:v1");

@@ -8,11 +8,12 @@ use std::str::FromStr;
 
 use clap::{Args, Subcommand, ValueEnum};
 use oci_spec::runtime::{Capability, Process};
-use runtime::{CreateOptions, Error, ExecOptions, RunOutcome, Runtime};
+use runtime::logfile::{LogConfig, Rotation};
+use runtime::{CreateOptions, Error, ExecOptions, ManagedIo, RunOutcome, Runtime};
 
 use crate::output::columns;
 
-#[derive(Args)]
+#[derive(Args, Debug)]
 pub struct RuntimeArgs {
     /// Directory that holds the state of containers
     #[arg(
@@ -38,13 +39,13 @@ pub struct RuntimeArgs {
     command: RuntimeCommand,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum LogFormat {
     Text,
     Json,
 }
 
-#[derive(Args)]
+#[derive(Args, Debug)]
 struct BundleArgs {
     /// Path to the bundle (the directory with config.json)
     #[arg(short, long, default_value = ".")]
@@ -64,11 +65,59 @@ struct BundleArgs {
     /// Number of descriptors after stdio that the container keeps
     #[arg(long, default_value_t = 0)]
     preserve_fds: u32,
+    #[command(flatten)]
+    io: ManagedIoArgs,
     /// Container id
     id: String,
 }
 
-#[derive(Subcommand)]
+/// pier's own flags: stdio owned by the shim, for the engine (not in runc).
+#[derive(Args, Debug)]
+struct ManagedIoArgs {
+    /// [pier] The shim owns the container's stdio: pipes (or the terminal, without
+    /// --console-socket), relayed to the attach socket <root>/<id>/attach.sock and to
+    /// --log-path. Implied by --log-path and --stdin
+    #[arg(long)]
+    managed_io: bool,
+    /// [pier] Log the container's output to this file in Docker's json-file format
+    #[arg(long, value_name = "PATH")]
+    log_path: Option<PathBuf>,
+    /// [pier] Rotate the log before it would grow past this many bytes
+    #[arg(long, value_name = "BYTES", requires = "log_path",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    log_max_size: Option<u64>,
+    /// [pier] Log files to keep, the current one included (1: truncate in place)
+    #[arg(long, value_name = "N", requires = "log_path", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    log_max_files: u32,
+    /// [pier] Keep the container's stdin open for clients of the attach socket
+    #[arg(long)]
+    stdin: bool,
+    /// [pier] Close stdin once the first client attached to it detaches
+    #[arg(long, requires = "stdin")]
+    stdin_once: bool,
+}
+
+impl ManagedIoArgs {
+    fn options(&self) -> Option<ManagedIo> {
+        if !(self.managed_io || self.log_path.is_some() || self.stdin) {
+            return None;
+        }
+        Some(ManagedIo {
+            log: self.log_path.as_ref().map(|path| LogConfig {
+                path: path.clone(),
+                rotation: Rotation {
+                    max_size: self.log_max_size,
+                    max_files: self.log_max_files,
+                },
+            }),
+            stdin: self.stdin,
+            stdin_once: self.stdin_once,
+        })
+    }
+}
+
+#[derive(Subcommand, Debug)]
 enum RuntimeCommand {
     /// Create a container (its process waits for start)
     Create(BundleArgs),
@@ -134,7 +183,7 @@ enum RuntimeCommand {
     },
 }
 
-#[derive(Args)]
+#[derive(Args, Debug)]
 struct ExecArgs {
     /// Unix socket that receives the master of the process's terminal
     #[arg(long)]
@@ -307,6 +356,7 @@ fn create_options(b: &BundleArgs) -> CreateOptions {
         pid_file: b.pid_file.clone(),
         no_pivot: b.no_pivot,
         preserve_fds: b.preserve_fds,
+        io: b.io.options(),
     }
 }
 

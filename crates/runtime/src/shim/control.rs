@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 pub(crate) enum Request {
     /// Run the user's process of a created container.
     Start,
+    /// Set the size of the container's terminal (managed stdio only).
+    Resize { rows: u16, cols: u16 },
+    /// Close the container's stdin, once what attached clients sent is written.
+    CloseStdin,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -24,8 +28,8 @@ pub(crate) struct Reply {
 
 /// Sends one request to a shim and waits for its reply.
 pub(crate) fn call(socket: &Path, request: &Request) -> Result<Reply> {
-    let stream =
-        UnixStream::connect(socket).map_err(|e| Error::path("connecting to shim", socket, e))?;
+    let stream = crate::sockpath::connect(socket)
+        .map_err(|e| Error::path("connecting to shim", socket, e))?;
     let mut line =
         serde_json::to_string(request).map_err(|e| Error::io("encoding shim request", e.into()))?;
     line.push('\n');

@@ -20,6 +20,8 @@ pub(crate) struct LaunchOptions {
     pub console_socket: Option<PathBuf>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// The shim owns the container's stdio (detached shims only).
+    pub io: Option<crate::ops::ManagedIo>,
 }
 
 pub(crate) struct Launched {

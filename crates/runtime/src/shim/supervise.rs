@@ -1,19 +1,20 @@
 //! The loop a container's parent runs until the container ends: it forwards signals, relays a
 //! terminal between the caller and the container (foreground), answers the control socket
-//! (detached shim), and reaps the init.
+//! (detached shim), relays managed stdio, and reaps the init.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use super::control::{self, Reply, Request};
+use super::poller::{self, PollSet};
+use super::stdio::{IoToken, ManagedStdio};
 use crate::spawn::Child;
 use crate::state::{STARTED_FILE, StateDir};
 use crate::sys;
@@ -158,6 +159,8 @@ pub(crate) struct Supervisor<'a> {
     pub signals: SignalFd,
     pub relay: Option<Relay>,
     pub control: Option<Control>,
+    /// The container's stdio, when the shim owns it.
+    pub stdio: Option<ManagedStdio>,
 }
 
 /// How the container ended, and why it never ran if it did not.
@@ -166,105 +169,113 @@ pub(crate) struct Outcome {
     pub start_error: Option<String>,
 }
 
+/// What a descriptor in the supervisor's poll set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Child,
+    Signals,
+    RelayStdin,
+    RelayMaster,
+    Control,
+    Io(IoToken),
+}
+
 impl Supervisor<'_> {
-    pub fn run(mut self) -> Outcome {
+    /// Runs until the container's init ends. Managed stdio is left in `self.stdio` for the
+    /// caller to drain after.
+    pub fn run(&mut self) -> Outcome {
         let mut start_error = None;
+        let mut set = PollSet::new();
+        let mut ready = Vec::new();
         loop {
-            let (pid_ready, sig_ready, stdin_ready, master_ready, master_writable, control_ready) =
-                match self.poll_once() {
-                    Ok(r) => r,
-                    Err(_) => continue,
-                };
-            if sig_ready {
-                self.forward_signals();
+            self.register(&mut set);
+            if set.wait(None).is_err() {
+                continue;
             }
-            if let Some(relay) = self.relay.as_mut() {
-                if stdin_ready {
-                    relay.pump_stdin();
-                }
-                if master_writable {
-                    relay.flush_to_master();
-                }
-                if master_ready {
-                    relay.pump_master();
-                }
-            }
-            if control_ready {
-                if let Some(err) = self.serve_control() {
-                    start_error = Some(err);
-                }
-            }
-            if pid_ready {
-                match waitpid(
-                    Pid::from_raw(self.child.pid),
-                    Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL),
-                ) {
-                    Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => continue,
-                    Ok(status) => {
+            set.ready_into(&mut ready);
+            let mut child_ready = false;
+            for &(token, revents) in &ready {
+                let input = revents & (poller::IN | poller::HUP_OR_ERR) != 0;
+                match token {
+                    Token::Child => child_ready = true,
+                    Token::Signals => self.forward_signals(),
+                    Token::RelayStdin if input => {
                         if let Some(relay) = self.relay.as_mut() {
-                            while relay.master_open && relay.pump_master_drain() {}
+                            relay.pump_stdin();
                         }
-                        return Outcome {
-                            status,
-                            start_error,
-                        };
                     }
-                    Err(_) => {
-                        return Outcome {
-                            status: WaitStatus::Exited(Pid::from_raw(self.child.pid), 255),
-                            start_error,
-                        };
+                    Token::RelayMaster => {
+                        if let Some(relay) = self.relay.as_mut() {
+                            if revents & poller::OUT != 0 {
+                                relay.flush_to_master();
+                            }
+                            if input {
+                                relay.pump_master();
+                            }
+                        }
                     }
+                    Token::Control => {
+                        if let Some(err) = self.serve_control() {
+                            start_error = Some(err);
+                        }
+                    }
+                    Token::Io(t) => {
+                        if let Some(stdio) = self.stdio.as_mut() {
+                            stdio.handle(t, revents);
+                        }
+                    }
+                    Token::RelayStdin => {}
+                }
+            }
+            if !child_ready {
+                continue;
+            }
+            match waitpid(
+                Pid::from_raw(self.child.pid),
+                Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL),
+            ) {
+                Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => continue,
+                Ok(status) => {
+                    if let Some(relay) = self.relay.as_mut() {
+                        while relay.master_open && relay.pump_master_drain() {}
+                    }
+                    return Outcome {
+                        status,
+                        start_error,
+                    };
+                }
+                Err(_) => {
+                    return Outcome {
+                        status: WaitStatus::Exited(Pid::from_raw(self.child.pid), 255),
+                        start_error,
+                    };
                 }
             }
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn poll_once(&mut self) -> Result<(bool, bool, bool, bool, bool, bool), Errno> {
-        let stdin = std::io::stdin();
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(5);
-        fds.push(PollFd::new(self.child.pidfd.as_fd(), PollFlags::POLLIN));
-        fds.push(PollFd::new(self.signals.as_fd(), PollFlags::POLLIN));
-        let mut stdin_idx = None;
-        let mut master_idx = None;
-        let mut control_idx = None;
+    fn register(&self, set: &mut PollSet<Token>) {
+        set.clear();
+        set.add(self.child.pidfd.as_raw_fd(), poller::IN, Token::Child);
+        set.add(self.signals.as_raw_fd(), poller::IN, Token::Signals);
         if let Some(relay) = &self.relay {
             if relay.stdin_open {
-                stdin_idx = Some(fds.len());
-                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+                set.add(std::io::stdin().as_raw_fd(), poller::IN, Token::RelayStdin);
             }
             if relay.master_open {
-                master_idx = Some(fds.len());
-                let mut flags = PollFlags::POLLIN;
+                let mut events = poller::IN;
                 if !relay.to_master.is_empty() {
-                    flags |= PollFlags::POLLOUT;
+                    events |= poller::OUT;
                 }
-                // SAFETY: the master outlives this poll call; the borrow ends with `fds`.
-                fds.push(PollFd::new(
-                    unsafe { BorrowedFd::borrow_raw(relay.master.as_raw_fd()) },
-                    flags,
-                ));
+                set.add(relay.master.as_raw_fd(), events, Token::RelayMaster);
             }
         }
         if let Some(control) = &self.control {
-            control_idx = Some(fds.len());
-            fds.push(PollFd::new(control.listener.as_fd(), PollFlags::POLLIN));
+            set.add(control.listener.as_raw_fd(), poller::IN, Token::Control);
         }
-        poll(&mut fds, PollTimeout::NONE)?;
-        let ready = |idx: Option<usize>, flags: PollFlags| {
-            idx.and_then(|i| fds[i].revents())
-                .is_some_and(|r| r.intersects(flags))
-        };
-        let input = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
-        Ok((
-            ready(Some(0), input),
-            ready(Some(1), PollFlags::POLLIN),
-            ready(stdin_idx, input),
-            ready(master_idx, input),
-            ready(master_idx, PollFlags::POLLOUT),
-            ready(control_idx, PollFlags::POLLIN),
-        ))
+        if let Some(stdio) = &self.stdio {
+            stdio.register(set, Token::Io);
+        }
     }
 
     fn forward_signals(&mut self) {
@@ -288,30 +299,48 @@ impl Supervisor<'_> {
     fn serve_control(&mut self) -> Option<String> {
         let control = self.control.as_ref()?;
         let (stream, _) = control.listener.accept().ok()?;
+        let mut start_error = None;
         let reply = match control::read_request(&stream) {
             Ok(Request::Start) => {
                 let _ = std::fs::write(control.state_dir.file(STARTED_FILE), b"");
                 match self.child.start() {
                     Ok(()) => Reply::default(),
                     Err((message, _code)) => {
-                        let _ = control::write_reply(
-                            &stream,
-                            &Reply {
-                                error: Some(message.clone()),
-                            },
-                        );
-                        return Some(message);
+                        start_error = Some(message.clone());
+                        Reply {
+                            error: Some(message),
+                        }
                     }
                 }
             }
+            Ok(Request::Resize { rows, cols }) => match &self.stdio {
+                Some(stdio) => Reply {
+                    error: stdio.resize(rows, cols).err(),
+                },
+                None => Reply {
+                    error: Some(NOT_MANAGED.into()),
+                },
+            },
+            Ok(Request::CloseStdin) => match self.stdio.as_mut() {
+                Some(stdio) => {
+                    stdio.close_stdin();
+                    Reply::default()
+                }
+                None => Reply {
+                    error: Some(NOT_MANAGED.into()),
+                },
+            },
             Err(e) => Reply {
                 error: Some(format!("bad request: {e}")),
             },
         };
         let _ = control::write_reply(&stream, &reply);
-        None
+        start_error
     }
 }
+
+/// Why resize and close-stdin fail on a container whose stdio the shim does not hold.
+const NOT_MANAGED: &str = "the container's stdio is not managed by its shim (created without --log-path, --stdin or --managed-io)";
 
 impl Relay {
     /// One non-blocking read after the container ended; false when nothing is left.

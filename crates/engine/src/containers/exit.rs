@@ -1,0 +1,125 @@
+//! Noticing that a container ended, recording how, and cleaning up after it; and, at daemon
+//! start, finding what happened to every container while no daemon was watching.
+//!
+//! The shim records the exit status and then exits; the daemon holds a pidfd on the shim
+//! and is woken when it goes, so nothing polls.
+
+use std::sync::Arc;
+
+use tokio::io::unix::AsyncFd;
+
+use crate::Engine;
+use crate::error::Result;
+
+use super::model::{Status, ZERO_TIME};
+use super::{Handle, Progress};
+
+impl Engine {
+    /// Watches the container's shim and records the exit when it goes.
+    pub(crate) fn watch_exit(self: &Arc<Self>, handle: Arc<Handle>) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            // No pidfd: the shim is already gone.
+            if let Ok(Some(fd)) = engine.runtime.shim_pidfd(&handle.id) {
+                // SAFETY: the AsyncFd owns the pidfd, which stays open and unchanged until it
+                // is dropped.
+                match unsafe { AsyncFd::register(fd) } {
+                    Ok(fd) => {
+                        let _ = fd.readable().await;
+                    }
+                    Err(_) => poll_until_stopped(&engine, &handle.id).await,
+                }
+            }
+            engine.record_exit(&handle).await;
+        });
+    }
+
+    /// Records the exit of a container whose shim is gone, tidies up after it, and removes
+    /// it if it asked to be (`--rm`).
+    pub(crate) async fn record_exit(self: &Arc<Self>, handle: &Arc<Handle>) {
+        let engine = self.clone();
+        let id = handle.id.clone();
+        let dir = handle.record().dir.clone();
+        let status = crate::blocking(move || {
+            let status = engine.runtime.exit_status(&id).ok().flatten();
+            let _ = engine.runtime.delete(&id, true);
+            let _ = engine.unmount_rootfs(&dir);
+            Ok(status)
+        })
+        .await
+        .ok()
+        .flatten();
+        let (code, auto_remove) = {
+            let mut record = handle.record();
+            let state = &mut record.state;
+            state.status = Status::Exited;
+            state.pid = 0;
+            match &status {
+                Some(s) => {
+                    state.exit_code = s.code;
+                    state.oom_killed = s.oom_killed;
+                    state.finished_at = s.finished_at.clone();
+                    if let Some(error) = &s.error {
+                        state.error = error.clone();
+                    }
+                }
+                None => {
+                    // Nobody recorded it: the shim itself was killed.
+                    state.exit_code = 255;
+                    state.finished_at = crate::now_rfc3339();
+                }
+            }
+            if state.finished_at.is_empty() {
+                state.finished_at = ZERO_TIME.into();
+            }
+            (state.exit_code, record.host_config.auto_remove)
+        };
+        let _ = self.persist(handle);
+        self.publish_container_with(handle, "die", &[("exitCode", code.to_string())]);
+        handle.progress.send_modify(|p: &mut Progress| {
+            p.exits += 1;
+            p.exit_code = code;
+        });
+        if auto_remove {
+            let _ = self.remove_container(&handle.id, true, true).await;
+        }
+    }
+
+    /// At start-up: every container that was running is either still running (watch it
+    /// again) or ended while the daemon was away (record how).
+    pub(crate) async fn restore_containers(self: &Arc<Self>) -> Result<()> {
+        for handle in self.load_containers()? {
+            let status = handle.record().state.status;
+            match status {
+                Status::Running | Status::Paused | Status::Restarting => {
+                    let alive = self
+                        .runtime
+                        .state(&handle.id)
+                        .map(|s| s.status != runtime::Status::Stopped)
+                        .unwrap_or(false);
+                    if alive {
+                        self.watch_exit(handle);
+                    } else {
+                        self.record_exit(&handle).await;
+                    }
+                }
+                Status::Removing => {
+                    let _ = self.remove_container(&handle.id, true, false).await;
+                }
+                Status::Created | Status::Exited | Status::Dead => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Without epoll on the pidfd (never expected), the state is polled.
+async fn poll_until_stopped(engine: &Engine, id: &str) {
+    loop {
+        match engine.runtime.state(id) {
+            Ok(s) if s.status != runtime::Status::Stopped => {}
+            _ => return,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

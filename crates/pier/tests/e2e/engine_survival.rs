@@ -1,0 +1,207 @@
+//! Containers outlive their daemon: killed with SIGKILL or stopped with SIGTERM, a daemon
+//! started again on the same roots finds its containers running (or ended, with the exit
+//! code they ended with while it was away) and carries on with them.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::daemon::{PierDaemon, wait_output};
+
+fn alive(pid: i64) -> bool {
+    // A zombie has ended; its parent (the shim) reaps it.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+fn pid_of(d: &PierDaemon, name: &str) -> i64 {
+    let pid = d.inspect(name)["State"]["Pid"].as_i64().unwrap();
+    assert!(pid > 0, "{name} has no pid: {}", d.inspect(name)["State"]);
+    pid
+}
+
+/// Entries in a json-file log (one line each).
+fn log_entries(path: &str) -> usize {
+    std::fs::read(path)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+}
+
+#[test]
+fn engine_survival_kill9_and_restart() {
+    let mut d = PierDaemon::start();
+    d.pier_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "sleeper",
+        "busybox",
+        "sh",
+        "-c",
+        "echo up; exec sleep 1000",
+    ]);
+    d.pier_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "quitter",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 2; exit 5",
+    ]);
+    d.pier_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.1; done",
+    ]);
+    let sleeper = pid_of(&d, "sleeper");
+    let ticker = pid_of(&d, "ticker");
+    let quitter = pid_of(&d, "quitter");
+    let log = d.inspect("ticker")["LogPath"].as_str().unwrap().to_owned();
+    assert!(!log.is_empty());
+
+    d.kill9();
+    let at_kill = log_entries(&log);
+    assert!(
+        alive(sleeper) && alive(ticker),
+        "a container died with its daemon"
+    );
+    // The quitter ends while nobody is there to see it but its shim.
+    d.wait_until("the quitter's end", Duration::from_secs(15), || {
+        !alive(quitter)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let later = log_entries(&log);
+    assert!(
+        later >= at_kill + 5,
+        "the ticker's log did not grow while the daemon was down: {at_kill} -> {later} entries"
+    );
+    assert!(
+        alive(sleeper) && alive(ticker),
+        "a container died while the daemon was down"
+    );
+
+    d.restart();
+    let running = d.pier_ok(&["ps", "--format", "{{.Names}} {{.State}}"]);
+    let mut running: Vec<&str> = running.lines().collect();
+    running.sort();
+    assert_eq!(running, ["sleeper running", "ticker running"]);
+    let quit = d.inspect("quitter")["State"].clone();
+    assert_eq!(quit["Status"], "exited", "{quit}");
+    assert_eq!(quit["ExitCode"], 5, "{quit}");
+    assert_eq!(quit["Running"], false, "{quit}");
+    let status = d.pier_ok(&[
+        "ps",
+        "-a",
+        "--filter",
+        "name=quitter",
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert!(status.starts_with("Exited (5) "), "{status:?}");
+    assert_eq!(pid_of(&d, "sleeper"), sleeper);
+    assert_eq!(pid_of(&d, "ticker"), ticker);
+
+    // Everything the ticker printed while the daemon was away is in its logs.
+    let ticks = d.pier_ok(&["logs", "ticker"]);
+    let lines = ticks.lines().count();
+    assert!(
+        lines >= later,
+        "logs has {lines} lines, the file had {later} entries"
+    );
+    assert!(ticks.lines().all(|l| l == "tick"), "{ticks}");
+
+    assert_eq!(d.pier_ok(&["exec", "ticker", "echo", "alive"]), "alive\n");
+    assert_eq!(
+        d.pier_ok(&["exec", "sleeper", "cat", "/proc/1/comm"]),
+        "sleep\n"
+    );
+
+    // logs -f and wait of a container found again end when it is stopped.
+    let follow = d
+        .pier_cmd()
+        .args(["logs", "-f", "sleeper"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait = d
+        .pier_cmd()
+        .args(["wait", "sleeper"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.pier_ok(&["stop", "-t", "1", "sleeper"]), "sleeper\n");
+    let waited = wait_output(wait, Duration::from_secs(15));
+    d.assert_ok("wait sleeper", &waited);
+    assert_eq!(String::from_utf8_lossy(&waited.stdout), "137\n");
+    let followed = wait_output(follow, Duration::from_secs(15));
+    d.assert_ok("logs -f sleeper", &followed);
+    assert_eq!(String::from_utf8_lossy(&followed.stdout), "up\n");
+    assert!(!alive(sleeper));
+    d.pier_ok(&["rm", "-f", "ticker"]);
+    assert!(!alive(ticker));
+}
+
+#[test]
+fn engine_survival_sigterm_and_restart() {
+    let mut d = PierDaemon::start();
+    d.pier_ok(&["run", "-d", "--name", "kept", "busybox", "sleep", "1000"]);
+    d.pier_ok(&[
+        "create",
+        "--name",
+        "made",
+        "busybox",
+        "sh",
+        "-c",
+        "echo made it",
+    ]);
+    d.pier_ok(&["run", "--name", "ended", "busybox", "true"]);
+    let kept = pid_of(&d, "kept");
+    let before = d.pier_ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Names}} {{.State}}",
+    ]);
+
+    d.stop();
+    assert!(!d.ping());
+    assert!(alive(kept), "SIGTERM to the daemon ended a container");
+    d.restart();
+    assert!(alive(kept));
+    let after = d.pier_ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Names}} {{.State}}",
+    ]);
+    assert_eq!(after, before);
+
+    d.pier_ok(&["start", "made"]);
+    assert_eq!(d.pier_ok(&["wait", "made"]), "0\n");
+    assert_eq!(d.pier_ok(&["logs", "made"]), "made it\n");
+    // A name stays taken across restarts.
+    let taken = d.pier(&["create", "--name", "kept", "busybox", "true"]);
+    assert_eq!(taken.status.code(), Some(125), "{taken:?}");
+    assert!(
+        String::from_utf8_lossy(&taken.stderr)
+            .contains("The container name \"/kept\" is already in use"),
+        "{taken:?}"
+    );
+    assert_eq!(d.pier_ok(&["stop", "-t", "1", "kept"]), "kept\n");
+    assert!(!alive(kept));
+}
