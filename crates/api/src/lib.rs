@@ -9,6 +9,7 @@
 pub mod client;
 pub mod filters;
 pub mod stdcopy;
+pub mod time;
 pub mod types;
 pub mod units;
 pub mod version;

@@ -185,11 +185,12 @@ fn default_keys() -> Vec<u8> {
     vec![16, 17]
 }
 
+/// `?h=rows&w=cols` of a container's or an exec's resize.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ResizeQuery {
-    h: u16,
-    w: u16,
+pub(super) struct ResizeQuery {
+    pub h: u16,
+    pub w: u16,
 }
 
 async fn resize(

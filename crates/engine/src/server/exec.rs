@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
@@ -20,6 +19,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::exec::ExecInstance;
 
+use super::attach::ResizeQuery;
 use super::body::{JsonBody, Query};
 use super::error::{ApiError, ApiResult};
 use super::hijack::{self, Stream};
@@ -44,13 +44,6 @@ async fn create(
 
 async fn inspect(State(engine): State<Arc<Engine>>, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(Json(engine.inspect_exec(&id)?).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ResizeQuery {
-    h: u16,
-    w: u16,
 }
 
 async fn resize(

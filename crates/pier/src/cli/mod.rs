@@ -12,7 +12,7 @@ pub mod prompt;
 pub mod session;
 pub mod terminal;
 pub mod text;
-pub mod time;
+pub use api::time;
 pub mod units;
 pub mod upload;
 pub mod usage;
@@ -73,5 +73,22 @@ impl Context {
         self.flag_error(format!(
             "invalid argument \"{value}\" for \"{flag}\" flag: {reason}"
         ))
+    }
+
+    /// The `--filter key=value` flags of a command; a malformed one is named as Docker names
+    /// it, under the flag's spelling in that command (`-f, --filter` or `--filter`).
+    pub fn filters(
+        &self,
+        values: &[String],
+        flag: &str,
+    ) -> Result<api::filters::Filters, CliError> {
+        api::filters::Filters::from_flags(values).map_err(|e| {
+            let value = values
+                .iter()
+                .find(|f| !f.contains('='))
+                .cloned()
+                .unwrap_or_default();
+            self.invalid_flag(&value, flag, e)
+        })
     }
 }

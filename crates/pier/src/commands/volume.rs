@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use api::client::{Query, escape_path};
-use api::filters::Filters;
 use api::types::{Volume, VolumeCreateOptions, VolumeListResponse};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -156,15 +155,7 @@ fn row(volume: &Volume) -> Value {
 }
 
 async fn ls(ctx: &Context, args: LsArgs) -> Result<(), CliError> {
-    let filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "-f, --filter", e)
-    })?;
+    let filters = ctx.filters(&args.filters, "-f, --filter")?;
     let client = ctx.client().await?;
     let list: VolumeListResponse = client
         .get_json(&Query::new().filters(&filters).build("/volumes"))
@@ -206,15 +197,7 @@ async fn rm(ctx: &Context, args: RmArgs) -> Result<(), CliError> {
 }
 
 async fn prune(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
-    let mut filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "--filter", e)
-    })?;
+    let mut filters = ctx.filters(&args.filters, "--filter")?;
     if args.all {
         filters.add("all", "true");
     }

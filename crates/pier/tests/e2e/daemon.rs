@@ -33,7 +33,7 @@ use crate::support::{PIER, cgroup_dirs_named, make_busybox_rootfs, require_root}
 /// `<dir>/run/execs/<64 hex>.d/console.sock`; `/var/tmp/pe-XXXX/run` leaves them 106.
 const PREFIX: &str = "pe-";
 const NETNS_PREFIX: &str = "pier-e2e-";
-const OWNER_FILE: &str = "owner.pid";
+use crate::support::OWNER_FILE;
 const NETNS_FILE: &str = "netns";
 const PID_FILE: &str = "daemon.pid";
 /// Where fixtures live: not /tmp, which may be a tmpfs (no overlay upper dirs there).
@@ -979,21 +979,7 @@ fn force_teardown(dir: &Path, netns: &str, ids: &[String], ns_inode: Option<u64>
 
 /// Tears down the fixtures of test processes that were killed (a timeout, ^C).
 fn sweep_abandoned() {
-    let Ok(entries) = std::fs::read_dir(BASE) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
-            continue;
-        }
-        let owner: Option<i32> = std::fs::read_to_string(path.join(OWNER_FILE))
-            .ok()
-            .and_then(|p| p.trim().parse().ok());
-        let Some(owner) = owner else { continue };
-        if kill(Pid::from_raw(owner), None).is_ok() {
-            continue;
-        }
+    for path in crate::support::abandoned_fixtures(Path::new(BASE), PREFIX) {
         let Ok(netns) = std::fs::read_to_string(path.join(NETNS_FILE)) else {
             continue;
         };

@@ -23,7 +23,7 @@ use nix::unistd::Pid;
 use crate::support::require_root;
 
 const PREFIX: &str = "pier-dk-";
-const OWNER_FILE: &str = "owner.pid";
+use crate::support::OWNER_FILE;
 const NAME_FILE: &str = "name";
 /// Debian's CLI of the same release as the daemon (another `docker` may come first in PATH).
 const CLI: [&str; 2] = ["/usr/bin/docker", "docker"];
@@ -513,21 +513,7 @@ fn teardown(dir: &Path, name: &str, ns_inode: Option<u64>, containerd: Option<i3
 
 /// Tears down the fixtures of test processes that were killed (a timeout, ^C).
 fn sweep_abandoned() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
-            continue;
-        }
-        let owner: Option<i32> = std::fs::read_to_string(path.join(OWNER_FILE))
-            .ok()
-            .and_then(|p| p.trim().parse().ok());
-        let Some(owner) = owner else { continue };
-        if kill(Pid::from_raw(owner), None).is_ok() {
-            continue;
-        }
+    for path in crate::support::abandoned_fixtures(&std::env::temp_dir(), PREFIX) {
         let Ok(name) = std::fs::read_to_string(path.join(NAME_FILE)) else {
             continue;
         };

@@ -67,30 +67,35 @@ pub fn make_busybox_rootfs(rootfs: &Path) {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 const WORLD_PREFIX: &str = "pier-e2e-";
-const OWNER_FILE: &str = "owner.pid";
+/// The pid of the test process that made a fixture directory.
+pub const OWNER_FILE: &str = "owner.pid";
+
+/// Fixture directories under `base` named `prefix*` whose owning test process (the pid in
+/// their `owner.pid`) is gone: a test killed by a timeout or ^C, whose teardown never ran.
+/// A directory whose owner still runs, or without an owner file, is not listed.
+pub fn abandoned_fixtures(base: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(prefix))
+        .map(|entry| entry.path())
+        .filter(|path| {
+            std::fs::read_to_string(path.join(OWNER_FILE))
+                .ok()
+                .and_then(|p| p.trim().parse::<i32>().ok())
+                .is_some_and(|owner| {
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(owner), None).is_err()
+                })
+        })
+        .collect()
+}
 
 /// Removes what test processes that were killed (a timeout, ^C) could not: their containers
 /// and directories. Worlds whose owning test process still runs are left alone.
 fn sweep_abandoned_worlds() {
-    let tmp = std::env::temp_dir();
-    let Ok(entries) = std::fs::read_dir(&tmp) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let is_world = entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(WORLD_PREFIX);
-        let owner: Option<i32> = std::fs::read_to_string(path.join(OWNER_FILE))
-            .ok()
-            .and_then(|p| p.trim().parse().ok());
-        let Some(owner) = owner.filter(|_| is_world) else {
-            continue;
-        };
-        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(owner), None).is_ok() {
-            continue;
-        }
+    for path in abandoned_fixtures(&std::env::temp_dir(), WORLD_PREFIX) {
         let root = path.join("state");
         for container in std::fs::read_dir(&root).into_iter().flatten().flatten() {
             let id = container.file_name().to_string_lossy().into_owned();

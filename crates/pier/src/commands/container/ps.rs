@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use api::client::Query;
-use api::filters::Filters;
 use api::types::{ContainerSummary, Port};
 use clap::Args;
 use serde_json::{Value, json};
@@ -65,15 +64,7 @@ const HEADERS: &[(&str, &str)] = &[
 ];
 
 pub async fn ps(ctx: &Context, args: PsArgs) -> Result<(), CliError> {
-    let filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "-f, --filter", e)
-    })?;
+    let filters = ctx.filters(&args.filters, "-f, --filter")?;
     let table = Table {
         default: if args.size { SIZE_TABLE } else { DEFAULT_TABLE },
         headers: HEADERS,

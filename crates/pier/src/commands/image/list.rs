@@ -1,7 +1,6 @@
 //! `images` (`image ls`): one row per name of each image, Docker's columns.
 
 use api::client::Query;
-use api::filters::Filters;
 use api::types::ImageSummary;
 use clap::Args;
 use serde_json::{Value, json};
@@ -55,15 +54,7 @@ const HEADERS: &[(&str, &str)] = &[
 ];
 
 pub async fn images(ctx: &Context, args: ImagesArgs) -> Result<(), CliError> {
-    let mut filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "-f, --filter", e)
-    })?;
+    let mut filters = ctx.filters(&args.filters, "-f, --filter")?;
     if let Some(reference) = &args.reference {
         filters.add("reference", reference);
     }

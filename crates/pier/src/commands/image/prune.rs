@@ -1,7 +1,6 @@
 //! `image prune`: removes dangling images (all unused ones with `-a`).
 
 use api::client::Query;
-use api::filters::Filters;
 use api::types::ImagePruneResponse;
 use clap::Args;
 
@@ -28,15 +27,7 @@ const ALL_WARNING: &str =
     "WARNING! This will remove all images without at least one container associated to them.";
 
 pub async fn prune(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
-    let mut filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "--filter", e)
-    })?;
+    let mut filters = ctx.filters(&args.filters, "--filter")?;
     filters.add("dangling", if args.all { "false" } else { "true" });
     let warning = if args.all {
         ALL_WARNING

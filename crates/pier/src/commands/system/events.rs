@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use api::client::Query;
-use api::filters::Filters;
 use api::types::EventMessage;
 use clap::Args;
 
@@ -30,15 +29,7 @@ pub struct EventsArgs {
 }
 
 pub async fn events(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
-    let filters = Filters::from_flags(&args.filters).map_err(|e| {
-        let value = args
-            .filters
-            .iter()
-            .find(|f| !f.contains('='))
-            .cloned()
-            .unwrap_or_default();
-        ctx.invalid_flag(&value, "-f, --filter", e)
-    })?;
+    let filters = ctx.filters(&args.filters, "-f, --filter")?;
     let now = UnixTime::now();
     let time = |value: &Option<String>| -> Result<Option<String>, CliError> {
         value

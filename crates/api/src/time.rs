@@ -1,7 +1,7 @@
-//! Times as Docker's CLI writes and reads them: Go's `Time.String()` and RFC 3339 with
-//! fixed nanoseconds (UTC: pier's CLI reads no time zone database), Go durations (`1m30s`),
-//! and the `--since`/`--until` values of `logs` and `events` (durations, dates, or unix
-//! seconds).
+//! Times as Docker writes and reads them: Go's `Time.String()` and RFC 3339 with fixed
+//! nanoseconds (UTC: pier reads no time zone database), Go durations (`1m30s`), and the
+//! `since`/`until` values of `logs`, `events` and filters (durations, dates, or unix
+//! seconds: Docker's `timetypes.GetTimestamp`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -132,7 +132,7 @@ pub fn parse_date(text: &str) -> Option<UnixTime> {
     // A date alone may still carry a zone: `2024-05-01Z`.
     let (day_text, date_zone) = split_zone(day_text);
     let day: u32 = u32::try_from(digits(day_text, 2)?).ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
     let mut secs = days_from_civil(year, month, day) * 86_400;
@@ -165,6 +165,15 @@ pub fn parse_date(text: &str) -> Option<UnixTime> {
         secs: secs - offset,
         nanos,
     })
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn all_digits(text: &str) -> bool {
@@ -253,13 +262,15 @@ pub fn parse_go_duration(text: &str) -> Option<(bool, Duration)> {
 pub fn timestamp_arg(value: &str, now: UnixTime) -> Result<String, String> {
     if value != "0" {
         if let Some((negative, duration)) = parse_go_duration(value) {
-            let back = i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
-            let secs = if negative {
-                now.secs.saturating_add(back)
+            // Go's `now.Add(-d).Unix()`: the whole seconds of the exact instant.
+            let now_nanos = i128::from(now.secs) * 1_000_000_000 + i128::from(now.nanos);
+            let back = i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX);
+            let then = if negative {
+                now_nanos.saturating_add(back)
             } else {
-                now.secs.saturating_sub(back)
+                now_nanos.saturating_sub(back)
             };
-            return Ok(secs.to_string());
+            return Ok(then.div_euclid(1_000_000_000).to_string());
         }
     }
     if let Some(time) = parse_date(value) {
