@@ -42,6 +42,9 @@ pub enum EngineError {
     InvalidArgument(String),
     #[error("{0}")]
     NotModified(String),
+    /// What this daemon cannot do (yet): pulls without a registry client.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Image(#[from] image::ImageError),
     #[error("{0}")]
@@ -80,6 +83,7 @@ impl EngineError {
             EngineError::Conflict(_) => ErrorKind::Conflict,
             EngineError::InvalidArgument(_) => ErrorKind::InvalidArgument,
             EngineError::NotModified(_) => ErrorKind::NotModified,
+            EngineError::Unavailable(_) => ErrorKind::Unavailable,
             EngineError::Image(e) => match e.kind() {
                 image::ErrorKind::NotFound => ErrorKind::NotFound,
                 image::ErrorKind::Conflict => ErrorKind::Conflict,

@@ -27,17 +27,6 @@ pub struct ImportRequest {
     pub source: String,
 }
 
-/// What a pull of an image that is here already reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PullOutcome {
-    /// `library/busybox`, for `Pulling from ...`.
-    pub repository: String,
-    /// The tag or digest pulled, the `id` of the first progress line.
-    pub tag_or_digest: String,
-    /// `busybox:latest`, for `Status: Image is up to date for ...`.
-    pub familiar: String,
-}
-
 /// The reference a pull means: `fromImage` (a trailing `:` ignored, as `pull -a` sends it)
 /// with `tag` (which may be a digest); `latest` when neither names a tag.
 pub fn pull_reference(from_image: &str, tag: &str) -> Result<Reference> {
@@ -103,31 +92,15 @@ impl Engine {
         Ok(())
     }
 
-    /// A pull without a registry client: an image that is here is up to date; any other is
-    /// Docker's "pull access denied".
-    pub async fn pull_local(self: &Arc<Self>, from_image: &str, tag: &str) -> Result<PullOutcome> {
+    /// A pull. pier has no registry client yet: every pull is refused, saying so, rather than
+    /// answering for a registry it never asked. A malformed reference is refused first, as
+    /// Docker refuses it.
+    pub fn pull(&self, from_image: &str, tag: &str) -> Result<()> {
         let reference = pull_reference(from_image, tag)?;
-        let engine = self.clone();
-        crate::blocking(move || {
-            let name = reference.to_string();
-            match engine.images.resolve(&name) {
-                Ok(_) => Ok(PullOutcome {
-                    repository: reference.repository().to_owned(),
-                    tag_or_digest: reference
-                        .digest()
-                        .map(ToString::to_string)
-                        .or_else(|| reference.tag().map(str::to_owned))
-                        .unwrap_or_default(),
-                    familiar: reference.familiar(),
-                }),
-                Err(e) if e.kind() == image::ErrorKind::NotFound => Err(EngineError::NotFound(format!(
-                    "pull access denied for {}, repository does not exist or may require 'docker login'",
-                    reference.familiar_name()
-                ))),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await
+        Err(EngineError::Unavailable(format!(
+            "pulling {}: pier cannot pull from registries yet; load, import or build the image instead",
+            reference.familiar()
+        )))
     }
 }
 

@@ -214,23 +214,12 @@ async fn load(State(engine): State<Arc<Engine>>, body: Body) -> ApiResult<Respon
 }
 
 /// `POST /images/create`: `fromSrc=-` imports the body as a root filesystem; `fromImage`
-/// pulls, which without a registry client means: up to date if here, refused otherwise.
+/// pulls (refused until pier has a registry client).
 async fn create(State(engine): State<Arc<Engine>>, uri: Uri, body: Body) -> ApiResult<Response> {
     let pairs = query_pairs(&uri)?;
     let from_image = query_value(&pairs, "fromImage");
     if !from_image.is_empty() {
-        let outcome = engine
-            .pull_local(from_image, query_value(&pairs, "tag"))
-            .await?;
-        let mut first = status(format!("Pulling from {}", outcome.repository));
-        first.id = outcome.tag_or_digest;
-        return Ok(json_lines(&[
-            first,
-            status(format!(
-                "Status: Image is up to date for {}",
-                outcome.familiar
-            )),
-        ]));
+        engine.pull(from_image, query_value(&pairs, "tag"))?;
     }
     let source = query_value(&pairs, "fromSrc");
     if source != "-" {

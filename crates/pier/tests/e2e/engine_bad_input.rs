@@ -130,6 +130,19 @@ fn engine_bad_input_unknown_objects() {
         125,
         "Error response from daemon: No such image: nope:latest",
     );
+    // No registry client yet: a pull is refused out loud, the image here or not.
+    for (args, needle) in [
+        (
+            &["run", "--pull=always", "busybox", "true"][..],
+            "pulling busybox:latest: pier cannot pull from registries yet",
+        ),
+        (
+            &["run", "nope"][..],
+            "pulling nope:latest: pier cannot pull from registries yet",
+        ),
+    ] {
+        cli_error(&d, args, 125, needle);
+    }
     cli_error(
         &d,
         &["logs", "nope"],
