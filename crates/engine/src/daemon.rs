@@ -47,6 +47,7 @@ pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
         });
     }
     ready();
+    tokio::spawn(trim_when_idle());
     wait_for_stop().await;
     for host in &engine.config.hosts {
         if let Some(path) = host.strip_prefix("unix://") {
@@ -101,6 +102,28 @@ impl PidFile {
 impl Drop for PidFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// How long without a request before the daemon gives back what serving took.
+const IDLE_TRIM_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Once after start-up and once after each busy spell, when no request has come for a
+/// while: code and data pages that serving touched go back to the page cache, and the
+/// allocator's free memory to the kernel (see `runtime::memtrim`). A daemon that sits idle
+/// costs a few MiB rather than everything it ever ran.
+async fn trim_when_idle() {
+    use std::sync::atomic::Ordering;
+    let mut previous = None;
+    let mut trimmed_at = None;
+    loop {
+        tokio::time::sleep(IDLE_TRIM_AFTER).await;
+        let served = server::REQUESTS_SERVED.load(Ordering::Relaxed);
+        if previous == Some(served) && trimmed_at != Some(served) {
+            let _ = tokio::task::spawn_blocking(runtime::memtrim::release_clean_file_pages).await;
+            trimmed_at = Some(served);
+        }
+        previous = Some(served);
     }
 }
 

@@ -20,6 +20,7 @@ pub mod cgroups;
 mod error;
 mod init;
 pub mod logfile;
+pub mod memtrim;
 mod namespaces;
 mod ops;
 pub mod profile;

@@ -30,6 +30,9 @@ pub use error::ApiError;
 
 use crate::Engine;
 
+/// Requests served so far, for the daemon to tell when it is idle.
+pub static REQUESTS_SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// What pier reports itself as in `Server` and `/version`.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -65,6 +68,7 @@ where
 }
 
 async fn handle(router: Router, mut request: Request<Incoming>) -> Response<Body> {
+    REQUESTS_SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (version, rest) = split_path(request.uri().path());
     let version = version.unwrap_or(DEFAULT_API_VERSION);
     let mut response = if version > MAX_API_VERSION {
