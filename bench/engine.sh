@@ -9,7 +9,7 @@
 #           client is /usr/bin/docker (20.10)
 #   podman  podman 4.3 (no daemon: conmon per container, its default OCI runtime), with its own
 #           --root/--runroot/--tmpdir/--network-config-dir and a containers.conf of this
-#           script's (CONTAINERS_CONF: nofile limits within this machine's hard limit)
+#           script's (CONTAINERS_CONF: default ulimits within this machine's hard limits)
 #
 # 1. `run --rm busybox true`, N times each (after 2 warm-up runs), with the default network
 #    and with `--network none`, timed from outside by hyperfine (client start to exit): the
@@ -33,6 +33,7 @@
 # three then see the same one. The containers' cgroups go beneath one cgroup of this script's
 # (`/pier-bench-engine-PID/{pier,docker,podman}`), removed at the end. Nothing is pulled: the
 # image is a busybox root filesystem (Debian's static busybox) imported into each engine.
+# PIER_BENCH_BUILD=0 takes the pier binary already built instead of building it first.
 set -euo pipefail
 self=$(realpath "$0")
 cd "$(dirname "$self")/.."
@@ -63,7 +64,7 @@ remove_cgroup_tree() {
 # =========================================================================================
 if [ -z "${PIER_BENCH_INNER:-}" ]; then
   scripts/deps.sh
-  cargo build --release -q -p pier
+  if [ "${PIER_BENCH_BUILD:-1}" = 1 ]; then cargo build --release -q -p pier; fi
 
   made_dirs=()
   for d in /var/lib/pier-bench-engine /run/pier-bench-engine /var/lib/containers /var/lib/containers/cache; do
@@ -74,7 +75,7 @@ if [ -z "${PIER_BENCH_INNER:-}" ]; then
   mkdir -m 0700 "$state"
   netns="pier-bench-engine-$$"
   cgroup="pier-bench-engine-$$"
-  # podman puts conmon into /libpod_parent whatever the container's cgroup parent is.
+  # podman may put conmon into /libpod_parent, whatever the container's cgroup parent is.
   libpod_parent_existed=0
   [ -d /sys/fs/cgroup/memory/libpod_parent ] && libpod_parent_existed=1
 
@@ -86,17 +87,29 @@ if [ -z "${PIER_BENCH_INNER:-}" ]; then
     if [ "$libpod_parent_existed" = 0 ]; then remove_cgroup_tree libpod_parent; fi
     for d in "${made_dirs[@]}"; do rmdir "$d" 2>/dev/null; done
   }
+  inner=""
+  # A signal goes on to the inner part (which removes its containers and stops its daemons
+  # first), then the rest is removed here.
+  stop_inner() {
+    trap '' INT TERM
+    if [ -n "$inner" ]; then kill -TERM "$inner" 2>/dev/null; wait "$inner" 2>/dev/null; fi
+    exit "$1"
+  }
   trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'stop_inner 130' INT
+  trap 'stop_inner 143' TERM
 
   ip netns add "$netns"
   nsenter --net="/run/netns/$netns" ip link set lo up
-  status=0
+  # nsenter, unshare and sh each exec the next: $! is the inner part's bash.
   PIER_BENCH_INNER=1 PIER_BENCH_DATA="$data" PIER_BENCH_STATE="$state" PIER_BENCH_CGROUP="$cgroup" \
     nsenter --net="/run/netns/$netns" unshare --mount --propagation private \
     sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi; exec "$0" "$@"' \
-    "$self" "$runs" || status=$?
+    "$self" "$runs" &
+  inner=$!
+  status=0
+  wait "$inner" || status=$?
+  inner=""
   exit "$status"
 fi
 
@@ -165,6 +178,7 @@ remove_all() { # engine
 
 cleanup_inner() {
   set +e
+  trap '' INT TERM
   if [ -n "$pier_pid" ]; then remove_all pier; fi
   if [ -n "$dockerd_pid" ]; then remove_all docker; fi
   remove_all podman
@@ -191,8 +205,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- memory -------------------------------------------------------------------------------
-# "rss pss uss" of a process, in KiB: VmRSS of status; Pss and Private_Clean + Private_Dirty
-# of smaps_rollup.
+# "rss pss uss" of a process, in KiB, from its smaps_rollup: Rss, Pss, and
+# Private_Clean + Private_Dirty.
 mem_of() {
   awk '/^Rss:/ { rss = $2 } /^Pss:/ { pss = $2 } /^Private_(Clean|Dirty):/ { uss += $2 }
        END { printf "%d %d %d\n", rss, pss, uss }' "/proc/$1/smaps_rollup"
@@ -214,6 +228,16 @@ wait_ready() { # what, pid, log, command...
   exit 1
 }
 
+# The daemon's own pid file names the process started (setsid execs it without a fork).
+check_pid() { # what, pid, pid file
+  local written
+  written=$(cat "$3" 2>/dev/null || true)
+  if [ "$written" != "$2" ]; then
+    say "$1: its pid file says ${written:-nothing}, but the process started is $2"
+    exit 1
+  fi
+}
+
 start_pier() {
   mkdir -p "$data/pier" "$state/pier"
   # setsid: the terminal's ctrl-c goes to this script, which removes the containers first.
@@ -222,6 +246,7 @@ start_pier() {
     >>"$data/pier.log" 2>&1 &
   pier_pid=$!
   wait_ready "pier daemon" "$pier_pid" "$data/pier.log" "${pier_c[@]}"
+  check_pid "pier daemon" "$pier_pid" "$state/pier.pid"
 }
 
 start_dockerd() {
@@ -234,6 +259,7 @@ start_dockerd() {
     >>"$data/dockerd.log" 2>&1 &
   dockerd_pid=$!
   wait_ready dockerd "$dockerd_pid" "$data/dockerd.log" "${docker_c[@]}"
+  check_pid dockerd "$dockerd_pid" "$state/dockerd.pid"
   containerd_pid=$(cat "$state/docker/containerd/containerd.pid" 2>/dev/null || true)
   if [ -z "$containerd_pid" ] || ! grep -q containerd "/proc/$containerd_pid/comm" 2>/dev/null; then
     containerd_pid=""
@@ -246,15 +272,21 @@ start_pier
 start_dockerd
 
 # podman: its own blob-info cache (in /var/lib/containers/cache whatever --root says), and a
-# containers.conf whose default ulimits fit this machine's hard limit on open files.
+# containers.conf whose default ulimits fit this machine's hard limits: podman's own defaults
+# for root (1048576 open files, as many processes as the hard limit) can be above what the
+# runtime may set (root here may lack CAP_SYS_RESOURCE).
 mkdir -p "$data/podman/cache" "$data/podman/networks" "$data/podman/tmp" "$state/podman"
 mount --bind "$data/podman/cache" /var/lib/containers/cache
 nofile_hard=$(ulimit -Hn)
 [ "$nofile_hard" = unlimited ] && nofile_hard=1048576
 nofile_soft=$((nofile_hard < 1024 ? nofile_hard : 1024))
+# podman lowers its own (and so conmon's and the runtime's) limit on processes to pid_max.
+nproc_hard=$(ulimit -Hu)
+pid_max=$(cat /proc/sys/kernel/pid_max)
+[ "$nproc_hard" = unlimited ] || [ "$nproc_hard" -gt "$pid_max" ] && nproc_hard=$pid_max
 cat >"$data/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$nofile_soft:$nofile_hard"]
+default_ulimits = ["nofile=$nofile_soft:$nofile_hard", "nproc=$nproc_hard:$nproc_hard"]
 EOF
 export CONTAINERS_CONF="$data/containers.conf"
 export TMPDIR="$data/podman/tmp"
@@ -266,9 +298,14 @@ mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" 
 cp "$(command -v busybox)" "$rootfs/bin/busybox"
 for applet in sh true sleep; do ln -s busybox "$rootfs/bin/$applet"; done
 tar -C "$rootfs" -cf "$data/busybox.tar" .
-"${pier_c[@]}" import - busybox:latest <"$data/busybox.tar" >/dev/null
-"${docker_c[@]}" import - busybox:latest <"$data/busybox.tar" >/dev/null
-"${podman_c[@]}" import - busybox:latest <"$data/busybox.tar" >/dev/null
+for e in "${engines[@]}"; do
+  c="${e}_c[@]"
+  "${!c}" import - busybox:latest <"$data/busybox.tar" >/dev/null 2>"$data/err" || {
+    say "$e: import failed:"
+    cat "$data/err" >&2
+    exit 1
+  }
+done
 podman_runtime=$("${podman_c[@]}" info --format '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}' 2>/dev/null | head -1 || echo unknown)
 echo "podman_runtime $podman_runtime" >>"$results"
 echo "docker_runtime $("${docker_c[@]}" info --format '{{.DefaultRuntime}}' 2>/dev/null || echo unknown)" >>"$results"
@@ -309,8 +346,18 @@ for net in default none; do
     labels+=("$e $net")
   done
 done
-say "run --rm busybox true: $runs runs each of ${#commands[@]} commands"
-hyperfine --shell=none --warmup 2 --runs "$runs" --export-json "$data/run-rm.json" "${commands[@]}" >/dev/null
+# The floor of a client command: `version` (client start-up, one API round trip; podman has no
+# daemon to ask, and is left out).
+commands+=("${pier_c[*]} version" "${docker_c[*]} version")
+labels+=("pier version" "docker version")
+# Each once first, so that a failure shows its message.
+for c in "${commands[@]}"; do
+  read -r -a argv <<<"$c"
+  "${argv[@]}" >/dev/null 2>"$data/err" || { say "failed: $c"; cat "$data/err" >&2; exit 1; }
+done
+say "run --rm busybox true (and version): $runs runs each of ${#commands[@]} commands"
+hyperfine --shell=none --warmup 2 --runs "$runs" --export-json "$data/run-rm.json" "${commands[@]}" \
+  >/dev/null 2>"$data/err" || { say "hyperfine failed:"; cat "$data/err" >&2; exit 1; }
 printf '%s\n' "${labels[@]}" >"$data/run-rm.labels"
 for e in "${engines[@]}"; do
   left=$(case "$e" in
@@ -324,20 +371,24 @@ done
 # --- 2. 50 run -d, then rm -f -------------------------------------------------------------
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 detach_round() { # engine, net
-  local e=$1 net=$2 c r i t0 t1 t2 names=() netopt=()
+  local e=$1 net=$2 c r i t0 t1 t2 ta tb names=() netopt=() each=()
   c="${e}_c[@]"
   r="${e}_run[@]"
   [ "$net" = none ] && netopt=(--network none)
   for i in $(seq "$detached"); do names+=("bench-$net-$i"); done
   t0=$(now_ms)
+  tb=$t0
   for i in "${names[@]}"; do
+    ta=$tb
     "${!c}" "${!r}" -d --name "$i" "${netopt[@]}" busybox sleep 1000 >/dev/null 2>"$data/err" || {
       say "$e: run -d ($net) failed:"
       cat "$data/err" >&2
       exit 1
     }
+    tb=$(now_ms)
+    each+=($((tb - ta)))
   done
-  t1=$(now_ms)
+  t1=$tb
   local rm=(rm -f)
   [ "$e" = podman ] && rm=(rm -f -t 0)
   "${!c}" "${rm[@]}" "${names[@]}" >/dev/null 2>"$data/err" || {
@@ -346,7 +397,7 @@ detach_round() { # engine, net
     exit 1
   }
   t2=$(now_ms)
-  echo "detach_${e}_$net $((t1 - t0)) $((t2 - t1))" >>"$results"
+  echo "detach_${e}_$net $((t1 - t0)) $((t2 - t1)) ${each[*]}" >>"$results"
 }
 for net in default none; do
   for e in "${engines[@]}"; do
@@ -374,13 +425,18 @@ for e in "${engines[@]}"; do
     parents+=("$ppid")
     echo "parent_$e $(comm_of "$ppid") $(mem_of "$ppid")" >>"$results"
   done
+  echo "parentcmd_$e $(tr '\0' ' ' <"/proc/${parents[0]}/cmdline" | cut -c1-200)" >>"$results"
   rm=(rm -f)
   [ "$e" = podman ] && rm=(rm -f -t 0)
   "${!c}" "${rm[@]}" "${names[@]}" >/dev/null
-  sleep 0.5
-  for p in "${parents[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then note "$e: the parent process $p ($(comm_of "$p" 2>/dev/null)) is still there after rm -f"; fi
+  # They go on their own once their container is gone; 5 s is plenty.
+  for _ in $(seq 50); do
+    alive=0
+    for p in "${parents[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
   done
+  [ "$alive" = 0 ] || note "$e: $alive of the $resident parent processes still there 5 s after rm -f"
 done
 
 # --- 3. the daemons, idle, after the runs -------------------------------------------------
@@ -391,6 +447,12 @@ for e in pier docker; do
 done
 sleep 1
 daemon_memory after
+
+# What the pier daemon logged (at warn and above).
+if [ -s "$data/pier.log" ]; then
+  note "pier daemon: $(wc -l <"$data/pier.log") lines in its log (--log-level warn); the first ones:"
+  head -5 "$data/pier.log" | cut -c1-200 | sed 's/^/     /' >>"$data/notes"
+fi
 
 # --- the end of the daemons ---------------------------------------------------------------
 remove_all pier
@@ -414,9 +476,12 @@ engines = ["pier", "docker", "podman"]
 res = {}
 parents = {e: [] for e in engines}
 idle = {}
+parent_cmd = {}
 for line in open(results_path):
     key, _, rest = line.rstrip("\n").partition(" ")
-    if key.startswith("parent_"):
+    if key.startswith("parentcmd_"):
+        parent_cmd[key[len("parentcmd_"):]] = rest
+    elif key.startswith("parent_"):
         comm, rss, pss, uss = rest.split()
         parents[key[len("parent_"):]].append((comm, int(rss), int(pss), int(uss)))
     elif key.startswith("idle_"):
@@ -444,17 +509,24 @@ for net in ["default", "none"]:
             print(f"{net:<9} {e:<7} {ms(m):>10} {ratio(m, base):>8}")
         else:
             print(f"{net:<9} {e:<7} {'n/a':>10}   ({podman_na})")
+if ("pier", "version") in median:
+    print(f"{'(floor)':<9} {'pier':<7} {ms(median[('pier', 'version')]):>10}            `version`: client start-up + one API round trip")
+    print(f"{'(floor)':<9} {'docker':<7} {ms(median[('docker', 'version')]):>10} {ratio(median[('docker', 'version')], median[('pier', 'version')]):>8}")
 print("   note: pier's default network is not a bridge yet (a new, empty network namespace);")
 print("         docker's and podman's default network is a bridge with a veth pair per container.")
 
 print()
 print(f"2. {detached} x `run -d busybox sleep 1000` in a row, then one `rm -f` of the {detached} (total times)")
-print(f"{'network':<9} {'engine':<7} {'run -d':>10} {'per run':>9} {'vs pier':>8}   {'rm -f':>10} {'vs pier':>8}")
+print(f"{'network':<9} {'engine':<7} {'run -d':>10} {'per run':>9} {'vs pier':>8}   {'rm -f':>10} {'vs pier':>8}"
+      f"   {'run -d: first 10, last 10 (medians)':>36}")
 detach = {}
+each = {}
 for k, v in res.items():
     if k.startswith("detach_"):
         _, e, net = k.split("_")
-        detach[(e, net)] = tuple(int(x) for x in v.split())
+        vals = [int(x) for x in v.split()]
+        detach[(e, net)] = tuple(vals[:2])
+        each[(e, net)] = vals[2:]
 for net in ["default", "none"]:
     base = detach.get(("pier", net))
     for e in engines:
@@ -462,8 +534,9 @@ for net in ["default", "none"]:
             print(f"{net:<9} {e:<7} {'n/a':>10}   ({podman_na})")
             continue
         run, rm = detach[(e, net)]
+        first, last = statistics.median(each[(e, net)][:10]), statistics.median(each[(e, net)][-10:])
         print(f"{net:<9} {e:<7} {run:>7} ms {run / int(detached):>6.1f} ms {ratio(run, base[0]):>8}"
-              f"   {rm:>7} ms {ratio(rm, base[1]):>8}")
+              f"   {rm:>7} ms {ratio(rm, base[1]):>8}   {first:>12.0f} ms, {last:>6.0f} ms")
 print("   podman's rm is `rm -f -t 0` (its `rm -f` waits 10 s for SIGTERM first)")
 
 print()
@@ -478,13 +551,10 @@ def idle_row(name, procs):
     print(f"{name:<22} {mib(s[0])} {mib(s[1])} {mib(s[2])}   {'':<15} {mib(a[0])} {mib(a[1])} {mib(a[2])}")
     return a
 pier_idle = idle_row("pier daemon", ["pier"])
-idle_row("dockerd", ["dockerd"])
-docker_idle = pier_idle
+docker_idle = idle_row("dockerd", ["dockerd"])
 if ("containerd", "after") in idle:
     idle_row("containerd", ["containerd"])
     docker_idle = idle_row("dockerd + containerd", ["dockerd", "containerd"])
-else:
-    docker_idle = idle[("dockerd", "after")]
 print("podman                 (no daemon)")
 print("   'start' is right after start-up and the image import")
 
@@ -498,6 +568,8 @@ for e in engines:
     med = tuple(statistics.median(r[i] for r in rows) for i in (1, 2, 3))
     shim[e] = med
     print(f"{e:<7} {comm:<22} {mib(med[0])} {mib(med[1])} {mib(med[2])}")
+for e in engines:
+    print(f"   {e}'s: {parent_cmd.get(e, '?')}")
 
 if notes:
     print()
@@ -511,13 +583,14 @@ print("summary (issue's goals for pier; reference numbers from the issue in brac
 d_none, p_none = median[("docker", "none")], median[("pier", "none")]
 d_def, p_def = median[("docker", "default")], median[("pier", "default")]
 def verdict(ok): return "met" if ok else "NOT met"
-print(f"  run --rm, --network none: pier {p_none:.1f} ms, docker {d_none:.1f} ms ({d_none / p_none:.1f}x), "
+print(f"  run --rm, --network none: pier {p_none:.1f} ms, docker {d_none:.1f} ms ({d_none / p_none:.1f}x pier's), "
       f"podman {median[('podman', 'none')]:.1f} ms ({median[('podman', 'none')] / p_none:.1f}x)")
 pod_def = median.get(("podman", "default"))
 print(f"  run --rm, default network: pier {p_def:.1f} ms (no bridge yet), docker {d_def:.1f} ms "
       f"({d_def / p_def:.1f}x), podman " + (f"{pod_def:.1f} ms ({pod_def / p_def:.1f}x)" if pod_def else f"n/a"))
-print(f"     goal: at most 1/15 of docker's [docker ~400 ms, podman ~355 ms]: "
-      f"{verdict(p_none <= d_none / 15)} with --network none, {verdict(p_def <= d_def / 15)} with the default")
+print(f"     goal: at most 1/15 of docker's ({d_none / 15:.1f} ms with none, {d_def / 15:.1f} ms with the default) "
+      f"[docker ~400 ms, podman ~355 ms]: {verdict(p_none <= d_none / 15)} with --network none, "
+      f"{verdict(p_def <= d_def / 15)} with the default")
 pd, dd = detach[("pier", "default")], detach[("docker", "default")]
 pn = detach[("pier", "none")]
 print(f"  {detached} x run -d: pier {pd[0] / 1000:.2f} s (default) / {pn[0] / 1000:.2f} s (none), "
