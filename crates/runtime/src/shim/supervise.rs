@@ -300,11 +300,15 @@ impl Supervisor<'_> {
         let control = self.control.as_ref()?;
         let (stream, _) = control.listener.accept().ok()?;
         let mut start_error = None;
+        let mut started = false;
         let reply = match control::read_request(&stream) {
             Ok(Request::Start) => {
                 let _ = std::fs::write(control.state_dir.file(STARTED_FILE), b"");
                 match self.child.start() {
-                    Ok(()) => Reply::default(),
+                    Ok(()) => {
+                        started = true;
+                        Reply::default()
+                    }
                     Err((message, _code)) => {
                         start_error = Some(message.clone());
                         Reply {
@@ -335,6 +339,10 @@ impl Supervisor<'_> {
             },
         };
         let _ = control::write_reply(&stream, &reply);
+        if started {
+            // Starting ran code the supervising loop never runs again.
+            super::memory::release_unused_memory();
+        }
         start_error
     }
 }
