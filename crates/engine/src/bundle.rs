@@ -40,8 +40,9 @@ impl Engine {
         let temp = container.dir.join(".config.json.tmp");
         let mut file =
             std::fs::File::create(&temp).map_err(|e| EngineError::io("creating", &temp, e))?;
+        // Renamed whole, so never seen half-written; not synced, because every start writes
+        // it again: a copy lost to a power cut is never read.
         file.write_all(&json)
-            .and_then(|()| file.sync_data())
             .map_err(|e| EngineError::io("writing", &temp, e))?;
         std::fs::rename(&temp, &path).map_err(|e| EngineError::io("renaming", &path, e))?;
         Ok(spec)

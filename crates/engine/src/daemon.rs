@@ -49,6 +49,9 @@ pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
     ready();
     tokio::spawn(trim_when_idle());
     wait_for_stop().await;
+    engine
+        .finish_tidying(std::time::Duration::from_secs(10))
+        .await;
     for host in &engine.config.hosts {
         if let Some(path) = host.strip_prefix("unix://") {
             let _ = std::fs::remove_file(path);

@@ -46,6 +46,9 @@ pub struct Engine {
     pub execs: exec::Execs,
     /// When this daemon started (for `info`).
     pub started: std::time::SystemTime,
+    /// Held (shared) by every tidy-up that runs after its answer; taken whole at shutdown, so
+    /// that a daemon stops only once they are done.
+    tidying: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Engine {
@@ -71,7 +74,24 @@ impl Engine {
             containers: Containers::default(),
             execs: exec::Execs::default(),
             started: std::time::SystemTime::now(),
+            tidying: Arc::default(),
         }))
+    }
+
+    /// Runs `tidy` in the background: work that follows an answer (removing what a container
+    /// left) and that shutdown waits for.
+    pub(crate) fn spawn_tidy(&self, tidy: impl std::future::Future<Output = ()> + Send + 'static) {
+        // Past shutdown's start there is no guard to take; the work still runs as far as it can.
+        let guard = self.tidying.clone().try_read_owned().ok();
+        tokio::spawn(async move {
+            tidy.await;
+            drop(guard);
+        });
+    }
+
+    /// Waits (up to `limit`) for the background tidy-ups to finish.
+    pub async fn finish_tidying(&self, limit: std::time::Duration) {
+        let _ = tokio::time::timeout(limit, self.tidying.write()).await;
     }
 }
 

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::config::DaemonConfig;
@@ -22,7 +23,9 @@ pub struct ShimIo<'a> {
     pub stdin_once: bool,
 }
 
-/// `pier runtime create` of the bundle; returns once the container's init waits for start.
+/// `pier runtime create --as-shim` of the bundle: the process it starts becomes the
+/// container's shim. Returns once the shim reports the container created (its init waiting
+/// for start) or failed; the shim goes on running, and tokio reaps it when it ends.
 pub async fn create(config: &DaemonConfig, id: &str, bundle: &Path, io: &ShimIo<'_>) -> Result<()> {
     let mut command = Command::new(&config.pier_exe);
     command
@@ -30,6 +33,7 @@ pub async fn create(config: &DaemonConfig, id: &str, bundle: &Path, io: &ShimIo<
         .arg("--root")
         .arg(config.runtime_root())
         .arg("create")
+        .arg("--as-shim")
         .arg("--bundle")
         .arg(bundle)
         .arg("--log-path")
@@ -45,30 +49,40 @@ pub async fn create(config: &DaemonConfig, id: &str, bundle: &Path, io: &ShimIo<
         command.arg("--stdin-once");
     }
     command.arg(id);
-    run_runtime(command).await
-}
-
-/// Runs a `pier runtime` command to its end; its error message becomes the error.
-async fn run_runtime(mut command: Command) -> Result<()> {
-    let output = command
+    let mut child = command
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(false)
-        .output()
-        .await
+        .spawn()
         .map_err(|e| EngineError::io("running", "pier runtime", e))?;
-    if output.status.success() {
-        return Ok(());
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| EngineError::io("reading the report of", "pier runtime", e))?;
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let message = stderr
+    if line.trim().is_empty() {
+        // No report: the process failed before it could become a shim (its stderr says why).
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|e| EngineError::io("running", "pier runtime", e))?;
+        return Err(start_failure(&runtime_message(&output.stderr)));
+    }
+    runtime::decode_shim_report(&line).map_err(|e| start_failure(&e.to_string()))
+}
+
+/// The last error line of `pier runtime`, without its prefix.
+fn runtime_message(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    stderr
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("pier runtime: "))
         .unwrap_or(stderr.trim())
-        .to_owned();
-    Err(start_failure(&message))
+        .to_owned()
 }
 
 /// Docker's wording for a container that could not start, with the status code Docker gives:

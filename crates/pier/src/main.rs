@@ -39,10 +39,12 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let root = cli::args::docker_usage(cli::args::pflag_values(Cli::command()));
+    if let Some(code) = runtime_fast_path(&argv) {
+        return code;
+    }
+    let mut root = cli::args::docker_usage(cli::args::pflag_values(Cli::command()));
     let parsed = root
-        .clone()
-        .try_get_matches_from(&argv)
+        .try_get_matches_from_mut(&argv)
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
         Ok(cli) => cli,
@@ -73,6 +75,21 @@ fn main() -> ExitCode {
             run_client(command, host, path, cli.debug)
         }
     }
+}
+
+/// `pier runtime ...`, as the daemon execs it for every container, parsed without building the
+/// whole docker-compatible command tree: that costs a millisecond per container, and the
+/// detached shim forked from this process would carry the tree's memory for its whole life.
+/// Anything that does not parse goes the long way, so errors and help read the same.
+fn runtime_fast_path(argv: &[String]) -> Option<ExitCode> {
+    use clap::Args;
+    if argv.get(1).map(String::as_str) != Some("runtime") {
+        return None;
+    }
+    let command = commands::runtime::RuntimeArgs::augment_args(clap::Command::new("runtime"));
+    let matches = command.try_get_matches_from(&argv[1..]).ok()?;
+    let args = commands::runtime::RuntimeArgs::from_arg_matches(&matches).ok()?;
+    Some(commands::runtime::main(args))
 }
 
 /// Runs a client command on a single-threaded runtime: a command waits on one daemon, and

@@ -40,5 +40,5 @@ mod tty;
 mod watch;
 
 pub use error::{Error, ErrorKind, Result};
-pub use ops::{CreateOptions, ExecOptions, ManagedIo, RunOutcome, Runtime};
+pub use ops::{CreateOptions, ExecOptions, ManagedIo, RunOutcome, Runtime, decode_shim_report};
 pub use state::{ContainerState, ExitStatus, Status};

@@ -84,7 +84,9 @@ pub(crate) fn status_of(dir: &StateDir, stored: &StoredState) -> Status {
     if !stored.init_alive() {
         // The shim records the exit a moment after the init dies; until then the container has
         // not finished stopping. Without a shim nothing will record it.
-        return if sys::process_start_time(stored.shim_pid) == Some(stored.shim_start_time) {
+        return if sys::process_start_time(stored.shim_pid) == Some(stored.shim_start_time)
+            && !sys::is_zombie(stored.shim_pid)
+        {
             Status::Running
         } else {
             Status::Stopped
@@ -124,6 +126,12 @@ fn public_state(dir: &StateDir, stored: &StoredState) -> ContainerState {
             None
         },
     }
+}
+
+/// What a shim's report line (see [`Runtime::create_as_shim`]) says: the container was
+/// created, or the error that `create` would have returned.
+pub fn decode_shim_report(line: &str) -> Result<()> {
+    shim::decode_report(line).map(|_| ())
 }
 
 /// A pidfd on the container's init, verified to be the same process that create recorded.
@@ -178,6 +186,48 @@ impl Runtime {
         bundle: &Path,
         options: &CreateOptions,
     ) -> Result<ContainerState> {
+        // The shim inherits the lock across fork and holds it for the container's life.
+        let (dir, _lock, launch) = self.prepare_create(id, bundle, options)?;
+        let stored = match shim::spawn_detached(&dir, launch) {
+            Ok(stored) => stored,
+            Err(e) => {
+                let _ = dir.remove();
+                return Err(e);
+            }
+        };
+        write_pid_file(options.pid_file.as_deref(), stored.pid)?;
+        Ok(public_state(&dir, &stored))
+    }
+
+    /// `create` with this process as the shim, instead of a forked one: it starts a new
+    /// session, writes one line to `report` once the container is created or could not be
+    /// (read it with [`decode_shim_report`]), closes it, and parents the container until it
+    /// ends. Returns the process's exit code. Saves the engine two forks and waiting for an
+    /// exit on every start; the process must be single-threaded, and whoever spawned it reaps
+    /// it. `options.pid_file` is not written: the report has the pid.
+    pub fn create_as_shim(
+        &self,
+        id: &str,
+        bundle: &Path,
+        options: &CreateOptions,
+        report: OwnedFd,
+    ) -> i32 {
+        match self.prepare_create(id, bundle, options) {
+            Ok((dir, _lock, launch)) => shim::become_shim(&dir, launch, report),
+            Err(e) => {
+                shim::report_failure(report, &e);
+                1
+            }
+        }
+    }
+
+    /// Checks a create request and makes the container's state directory, locked.
+    fn prepare_create(
+        &self,
+        id: &str,
+        bundle: &Path,
+        options: &CreateOptions,
+    ) -> Result<(StateDir, state::StateLock, LaunchOptions)> {
         let bundle = load_bundle(bundle)?;
         if options.io.is_some() && options.console_socket.is_some() {
             return Err(Error::InvalidArgument(
@@ -191,8 +241,7 @@ impl Runtime {
                     .into(),
             ));
         }
-        // The shim inherits the lock across fork and holds it for the container's life.
-        let (dir, _lock) = StateDir::create(&self.root, id)?;
+        let (dir, lock) = StateDir::create(&self.root, id)?;
         let launch = LaunchOptions {
             bundle,
             console_socket: options.console_socket.clone(),
@@ -200,15 +249,7 @@ impl Runtime {
             preserve_fds: options.preserve_fds,
             io: options.io.clone(),
         };
-        let stored = match shim::spawn_detached(&dir, launch) {
-            Ok(stored) => stored,
-            Err(e) => {
-                let _ = dir.remove();
-                return Err(e);
-            }
-        };
-        write_pid_file(options.pid_file.as_deref(), stored.pid)?;
-        Ok(public_state(&dir, &stored))
+        Ok((dir, lock, launch))
     }
 
     /// Runs the user's process of a created container, through its shim's control socket.

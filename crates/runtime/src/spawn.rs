@@ -8,7 +8,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::cgroups::Cgroup;
+use crate::cgroups::{Cgroup, CgroupEntry};
 use crate::error::{Error, Result};
 use crate::init::{self, ExecPlan, InitPlan};
 use crate::sync::{self, ChildMessage, ParentMessage, SyncSocket};
@@ -25,17 +25,17 @@ fn sys_err(what: &str, e: Errno) -> Error {
     Error::io(what.to_owned(), std::io::Error::from(e))
 }
 
-/// Clones the init of a new container in its new namespaces, moves it into its cgroup, and
-/// lets it begin. The caller must be single-threaded.
+/// Clones the init of a new container in its new namespaces, in its cgroup, and lets it
+/// begin. The caller must be single-threaded.
 pub(crate) fn spawn_init(plan: &InitPlan, cgroup: &Cgroup) -> Result<Child> {
+    let entry = CgroupEntry::open(cgroup)?;
     let (parent_end, child_end) = sync::pair().map_err(|e| sys_err("creating sync socket", e))?;
     plan.namespaces.join_pid_for_children()?;
-    match sys::fork_with_flags(plan.namespaces.clone_flags as u64)
-        .map_err(|e| sys_err("clone", e))?
-    {
+    let (forked, cloned_into) = clone_in_cgroup(plan.namespaces.clone_flags as u64, &entry)?;
+    match forked {
         Forked::Child => {
             drop(parent_end);
-            init::container_main(plan, &child_end)
+            init::container_main(plan, &entry, &child_end)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
@@ -44,7 +44,7 @@ pub(crate) fn spawn_init(plan: &InitPlan, cgroup: &Cgroup) -> Result<Child> {
                 pidfd,
                 sync: parent_end,
             };
-            child.enter_cgroup_and_go(cgroup)?;
+            child.enter_cgroup_and_go(cgroup, cloned_into)?;
             Ok(child)
         }
     }
@@ -52,15 +52,17 @@ pub(crate) fn spawn_init(plan: &InitPlan, cgroup: &Cgroup) -> Result<Child> {
 
 /// Clones a process that joins a running container (the parent first enters its pid namespace).
 pub(crate) fn spawn_exec(plan: &ExecPlan, cgroup: &Cgroup) -> Result<Child> {
+    let entry = CgroupEntry::open(cgroup)?;
     let (parent_end, child_end) = sync::pair().map_err(|e| sys_err("creating sync socket", e))?;
     if plan.joins_pid {
         sys::setns(plan.target.as_fd(), libc::CLONE_NEWPID)
             .map_err(|e| sys_err("joining the container's pid namespace", e))?;
     }
-    match sys::fork_with_flags(0).map_err(|e| sys_err("clone", e))? {
+    let (forked, cloned_into) = clone_in_cgroup(0, &entry)?;
+    match forked {
         Forked::Child => {
             drop(parent_end);
-            init::exec_main(plan, &child_end)
+            init::exec_main(plan, &entry, &child_end)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
@@ -69,22 +71,39 @@ pub(crate) fn spawn_exec(plan: &ExecPlan, cgroup: &Cgroup) -> Result<Child> {
                 pidfd,
                 sync: parent_end,
             };
-            child.enter_cgroup_and_go(cgroup)?;
+            child.enter_cgroup_and_go(cgroup, cloned_into)?;
             Ok(child)
         }
     }
 }
 
+/// Clones straight into the cgroup2 directory when there is one; a kernel that refuses
+/// CLONE_INTO_CGROUP (older than 5.7, or a cgroup it will not start a process in) gets a plain
+/// clone, and the parent moves the child. Says whether the child started in its cgroup2.
+fn clone_in_cgroup(flags: u64, entry: &CgroupEntry) -> Result<(Forked, bool)> {
+    if let Some(dir) = entry.clone_into() {
+        if let Ok(forked) = sys::fork_into_cgroup(flags, Some(dir)) {
+            return Ok((forked, true));
+        }
+    }
+    let forked = sys::fork_with_flags(flags).map_err(|e| sys_err("clone", e))?;
+    Ok((forked, false))
+}
+
 impl Child {
-    fn enter_cgroup_and_go(&self, cgroup: &Cgroup) -> Result<()> {
-        let result = cgroup
-            .add_process(self.pid)
-            .map_err(Error::from)
-            .and_then(|()| {
-                self.sync
-                    .send_to_child(ParentMessage::Go)
-                    .map_err(|e| sys_err("starting container setup", e))
-            });
+    /// The child moves itself into its v1 hierarchies; the parent moves it into its cgroup2
+    /// only if the clone could not start it there.
+    fn enter_cgroup_and_go(&self, cgroup: &Cgroup, cloned_into: bool) -> Result<()> {
+        let moved = if cloned_into {
+            Ok(())
+        } else {
+            cgroup.add_process_unified(self.pid)
+        };
+        let result = moved.map_err(Error::from).and_then(|()| {
+            self.sync
+                .send_to_child(ParentMessage::Go)
+                .map_err(|e| sys_err("starting container setup", e))
+        });
         if let Err(e) = result {
             self.kill_and_reap();
             return Err(e);

@@ -6,6 +6,9 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 
+/// clone3's flag to start the child in the cgroup2 directory `CloneArgs::cgroup` (Linux 5.7).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
 /// `struct clone_args` of clone3(2), as laid out by the kernel.
 #[repr(C)]
 #[derive(Default)]
@@ -32,11 +35,25 @@ pub(crate) enum Forked {
 /// Creates a child process like fork(2), in the new namespaces that `flags` names, and returns a
 /// pidfd for it in the parent. The caller must be single-threaded: the child is a copy of it.
 pub(crate) fn fork_with_flags(namespace_flags: u64) -> Result<Forked, Errno> {
+    fork_into_cgroup(namespace_flags, None)
+}
+
+/// [`fork_with_flags`], the child starting in the cgroup2 directory `cgroup` if given
+/// (CLONE_INTO_CGROUP).
+pub(crate) fn fork_into_cgroup(
+    namespace_flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Forked, Errno> {
     let mut pidfd: libc::c_int = -1;
+    let into_cgroup = match cgroup {
+        Some(fd) => (CLONE_INTO_CGROUP, fd.as_raw_fd() as u64),
+        None => (0, 0),
+    };
     let args = CloneArgs {
-        flags: namespace_flags | libc::CLONE_PIDFD as u64,
+        flags: namespace_flags | libc::CLONE_PIDFD as u64 | into_cgroup.0,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         exit_signal: libc::SIGCHLD as u64,
+        cgroup: into_cgroup.1,
         ..Default::default()
     };
     // SAFETY: clone3 without CLONE_VM and without a stack behaves like fork(2): the child runs on

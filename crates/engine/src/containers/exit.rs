@@ -34,21 +34,16 @@ impl Engine {
         });
     }
 
-    /// Records the exit of a container whose shim is gone, tidies up after it, and removes
-    /// it if it asked to be (`--rm`).
+    /// Records the exit of a container whose shim is gone, and removes it if it asked to be
+    /// (`--rm`). What the run leaves (runtime state, cgroups, the rootfs mount) goes after
+    /// the exit is known, off the path of whoever waits for it.
     pub(crate) async fn record_exit(self: &Arc<Self>, handle: &Arc<Handle>) {
         let engine = self.clone();
         let id = handle.id.clone();
-        let dir = handle.record().dir.clone();
-        let status = crate::blocking(move || {
-            let status = engine.runtime.exit_status(&id).ok().flatten();
-            let _ = engine.runtime.delete(&id, true);
-            let _ = engine.unmount_rootfs(&dir);
-            Ok(status)
-        })
-        .await
-        .ok()
-        .flatten();
+        let status = crate::blocking(move || Ok(engine.runtime.exit_status(&id).ok().flatten()))
+            .await
+            .ok()
+            .flatten();
         let (code, auto_remove) = {
             let mut record = handle.record();
             let state = &mut record.state;
@@ -76,19 +71,54 @@ impl Engine {
         };
         let _ = self.persist(handle);
         self.publish_container_with(handle, "die", &[("exitCode", code.to_string())]);
+        let mut exits = 0;
         handle.progress.send_modify(|p: &mut Progress| {
             p.exits += 1;
             p.exit_code = code;
+            exits = p.exits;
         });
         if auto_remove {
             let _ = self.remove_container(&handle.id, true, true).await;
+        } else {
+            self.tidy_after_exit(handle.clone(), exits);
         }
+    }
+
+    /// Deletes the runtime's record of a run that ended and unmounts the rootfs, unless the
+    /// container was started again, or removed, before this got its turn.
+    fn tidy_after_exit(self: &Arc<Self>, handle: Arc<Handle>, exits: u64) {
+        let engine = self.clone();
+        self.spawn_tidy(async move {
+            let _op = handle.ops.lock().await;
+            let progress = *handle.progress.borrow();
+            if progress.removed
+                || progress.exits != exits
+                || handle.record().state.status.is_alive()
+            {
+                return;
+            }
+            let id = handle.id.clone();
+            let dir = handle.record().dir.clone();
+            let _ = crate::blocking(move || {
+                let _ = engine.runtime.delete(&id, true);
+                engine.unmount_rootfs(&dir)
+            })
+            .await;
+        });
     }
 
     /// At start-up: every container that was running is either still running (watch it
     /// again) or ended while the daemon was away (record how).
     pub(crate) async fn restore_containers(self: &Arc<Self>) -> Result<()> {
-        for handle in self.load_containers()? {
+        let handles = self.load_containers()?;
+        let known = handles.iter().map(|h| h.id.clone()).collect();
+        let engine = self.clone();
+        crate::blocking(move || {
+            engine.sweep_orphans(&known);
+            Ok(())
+        })
+        .await?;
+        for handle in handles {
             let status = handle.record().state.status;
             match status {
                 Status::Running | Status::Paused | Status::Restarting => {

@@ -11,6 +11,7 @@ pub mod names;
 mod remove;
 mod rename;
 mod rootfs;
+mod sweep;
 mod view;
 
 use std::collections::HashMap;

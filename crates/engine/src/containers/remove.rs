@@ -55,8 +55,6 @@ impl Engine {
         let engine = self.clone();
         let container = handle.snapshot();
         crate::blocking(move || {
-            let _ = engine.runtime.delete(&container.id, true);
-            engine.remove_container_dir(&container.id, &container.dir)?;
             if volumes {
                 engine.remove_anonymous_volumes(&container);
             }
@@ -67,6 +65,23 @@ impl Engine {
         self.execs.forget_container(&id);
         self.publish_container(&handle, "destroy");
         handle.progress.send_modify(|p| p.removed = true);
+        // What the container leaves behind (its runtime state and cgroups, the rootfs mount,
+        // the writable layer, ~3 ms) goes after the answer, not on the path the client waits
+        // on; `sweep_orphans` at start-up takes whatever a crash interrupts.
+        let engine = self.clone();
+        let dir = handle.record().dir.clone();
+        self.spawn_tidy(async move {
+            let _ = crate::blocking(move || {
+                let _ = engine.runtime.delete(&id, true);
+                if let Err(e) = engine.remove_container_dir(&id, &dir) {
+                    // Nobody is waiting for an answer any more: the daemon's log has it, and
+                    // the next start-up's sweep tries again.
+                    eprintln!("pier daemon: removing what container {id} left: {e}");
+                }
+                Ok(())
+            })
+            .await;
+        });
         Ok(())
     }
 }

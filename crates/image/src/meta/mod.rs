@@ -391,15 +391,32 @@ impl Meta {
 
     pub fn put_snapshot(&self, snapshot: &SnapshotRow) -> Result<()> {
         let chain: Vec<String> = snapshot.chain_ids.iter().map(Digest::to_string).collect();
-        self.conn().execute(
-            "INSERT INTO snapshots (container, image_id, chain_ids) VALUES (?1, ?2, ?3)",
-            params![
-                snapshot.container,
-                snapshot.image.to_string(),
-                chain.join(",")
-            ],
-        )?;
+        self.without_sync(|conn| {
+            conn.execute(
+                "INSERT INTO snapshots (container, image_id, chain_ids) VALUES (?1, ?2, ?3)",
+                params![
+                    snapshot.container,
+                    snapshot.image.to_string(),
+                    chain.join(",")
+                ],
+            )
+        })?;
         Ok(())
+    }
+
+    /// Runs `write` committing without waiting for the disk (`synchronous=NORMAL`), for the
+    /// rows of containers' snapshots, which come and go with every `run --rm`. Still atomic;
+    /// a power cut may lose the last of them, and with them the containers' own records, which
+    /// the engine writes after them into the same log (SQLite's WAL replays a prefix).
+    fn without_sync<T>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let conn = self.conn();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = write(&conn);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        result
     }
 
     pub fn snapshot(&self, container: &str) -> Result<Option<SnapshotRow>> {
@@ -426,10 +443,12 @@ impl Meta {
     }
 
     pub fn delete_snapshot(&self, container: &str) -> Result<bool> {
-        Ok(self.conn().execute(
-            "DELETE FROM snapshots WHERE container = ?1",
-            params![container],
-        )? > 0)
+        Ok(self.without_sync(|conn| {
+            conn.execute(
+                "DELETE FROM snapshots WHERE container = ?1",
+                params![container],
+            )
+        })? > 0)
     }
 
     /// Containers whose snapshot was made from `image`.

@@ -2,6 +2,7 @@
 //! runtime can be driven like runc and crun.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -71,6 +72,17 @@ struct BundleArgs {
     id: String,
 }
 
+#[derive(Args, Debug)]
+struct CreateArgs {
+    #[command(flatten)]
+    bundle: BundleArgs,
+    /// [pier] Become the container's shim instead of forking one: a new session, one line of
+    /// JSON on stdout once the container is created or could not be, then parent the
+    /// container until it ends (for the engine, which reads that line)
+    #[arg(long, hide = true, conflicts_with = "pid_file")]
+    as_shim: bool,
+}
+
 /// pier's own flags: stdio owned by the shim, for the engine (not in runc).
 #[derive(Args, Debug)]
 struct ManagedIoArgs {
@@ -120,7 +132,7 @@ impl ManagedIoArgs {
 #[derive(Subcommand, Debug)]
 enum RuntimeCommand {
     /// Create a container (its process waits for start)
-    Create(BundleArgs),
+    Create(CreateArgs),
     /// Start the process of a created container
     Start { id: String },
     /// Create and start a container, and wait for it unless detached
@@ -300,7 +312,10 @@ fn dispatch(args: RuntimeArgs) -> Result<u8, Failure> {
     }
     let rt = Runtime::new(&args.root);
     match args.command {
-        RuntimeCommand::Create(b) => {
+        RuntimeCommand::Create(CreateArgs { bundle: b, as_shim }) => {
+            if as_shim {
+                return Ok(become_shim(&rt, &b));
+            }
             rt.create(&b.id, &b.bundle, &create_options(&b))?;
             Ok(0)
         }
@@ -348,6 +363,20 @@ fn dispatch(args: RuntimeArgs) -> Result<u8, Failure> {
             args,
         } => spec(&bundle, &rootfs, tty, args),
     }
+}
+
+/// The report goes to a copy of stdout: the shim points descriptors 0-2 at /dev/null before
+/// it has anything to say.
+fn become_shim(rt: &Runtime, b: &BundleArgs) -> u8 {
+    let report = match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("pier runtime: duplicating stdout: {e}");
+            return 1;
+        }
+    };
+    let code = rt.create_as_shim(&b.id, &b.bundle, &create_options(b), report);
+    u8::try_from(code).unwrap_or(1)
 }
 
 fn create_options(b: &BundleArgs) -> CreateOptions {

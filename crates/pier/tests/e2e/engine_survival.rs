@@ -205,3 +205,72 @@ fn engine_survival_sigterm_and_restart() {
     assert_eq!(d.pier_ok(&["stop", "-t", "1", "kept"]), "kept\n");
     assert!(!alive(kept));
 }
+
+/// Children of `pid` (every thread's) that have ended and not been reaped.
+fn zombie_children(pid: i32) -> Vec<i64> {
+    let mut zombies = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return zombies;
+    };
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace() {
+            let child: i64 = child.parse().unwrap();
+            if std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok() && !alive(child) {
+                zombies.push(child);
+            }
+        }
+    }
+    zombies
+}
+
+/// Shims are the daemon's own children (it spawns them directly); every one that ended is
+/// reaped, whether its container was removed with it or not.
+#[test]
+fn engine_ended_shims_are_reaped() {
+    let d = PierDaemon::start();
+    for _ in 0..3 {
+        d.pier_ok(&["run", "--rm", "busybox", "true"]);
+    }
+    d.pier_ok(&["run", "-d", "--name", "brief", "busybox", "true"]);
+    assert_eq!(d.pier_ok(&["wait", "brief"]).trim(), "0");
+    let pid = d.pid().expect("the daemon runs");
+    d.wait_until(
+        "the daemon reaps its ended shims",
+        Duration::from_secs(10),
+        || zombie_children(pid).is_empty(),
+    );
+}
+
+/// A removal answers before it tidies up; a crash in between (or in the middle of a create)
+/// leaves a directory that no record owns, which the next start removes, mount and all.
+#[test]
+fn engine_restart_sweeps_what_no_record_owns() {
+    let mut d = PierDaemon::start();
+    d.pier_ok(&["run", "-d", "--name", "kept", "busybox", "sleep", "1000"]);
+    let orphan = d
+        .data_root()
+        .join("containers")
+        .join("0123456789abcdef".repeat(4));
+    std::fs::create_dir_all(orphan.join("upper/etc")).unwrap();
+    std::fs::create_dir_all(orphan.join("rootfs")).unwrap();
+    std::fs::write(orphan.join("upper/etc/motd"), "left over\n").unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "orphan",
+            orphan.join("rootfs").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    d.kill9();
+    d.restart();
+    assert!(!orphan.exists(), "{} is still there", orphan.display());
+    assert_eq!(
+        d.pier_ok(&["inspect", "-f", "{{.State.Status}}", "kept"])
+            .trim(),
+        "running"
+    );
+}

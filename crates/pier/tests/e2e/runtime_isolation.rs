@@ -72,3 +72,57 @@ fn cgroup_namespace_hides_the_host_path() {
     }
     w.assert_clean();
 }
+
+/// Every line of /proc/PID/cgroup as the host reads it: the hierarchy's controllers and path.
+fn host_cgroups(pid: i64) -> Vec<(String, String)> {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let _ = parts.next();
+            (
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The init and an exec'd process enter the container's cgroup in every hierarchy (v1 by
+/// moving their own thread, cgroup2 by cloning into it), as the host sees it.
+#[test]
+fn init_and_exec_are_in_the_containers_cgroup_everywhere() {
+    let w = World::new();
+    let b = w.bundle(&["sleep", "1000"]);
+    let id = w.id("cgin");
+    ok(&w.run(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]));
+    let init = w.wait_status(&id, "running")["pid"].as_i64().unwrap();
+    let exec_pid_file = w.dir.path().join("exec.pid");
+    ok(&w.run(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        exec_pid_file.to_str().unwrap(),
+        &id,
+        "sleep",
+        "999",
+    ]));
+    let exec: i64 = std::fs::read_to_string(&exec_pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for pid in [init, exec] {
+        let cgroups = host_cgroups(pid);
+        assert!(!cgroups.is_empty());
+        for (controllers, path) in &cgroups {
+            assert!(
+                path.ends_with(&format!("/{id}")),
+                "process {pid} is not in the container's cgroup of {controllers:?}: {cgroups:?}"
+            );
+        }
+    }
+    ok(&w.run(&["delete", "-f", &id]));
+    w.assert_clean();
+}

@@ -13,6 +13,7 @@
 
 mod detect;
 mod devices_bpf;
+mod entry;
 mod error;
 mod fs;
 mod resources;
@@ -21,6 +22,7 @@ mod tests_fake;
 #[cfg(test)]
 mod tests_real;
 mod v1;
+pub(crate) use entry::CgroupEntry;
 mod v2;
 
 use std::path::{Path, PathBuf};
@@ -172,6 +174,15 @@ impl Cgroup {
             fs::write(&dir.join("cgroup.procs"), &value)?;
         }
         Ok(())
+    }
+
+    /// Moves a process into the container's cgroup2 directory only (v2, or hybrid's
+    /// `unified`), for a child that entered its v1 hierarchies by itself.
+    pub(crate) fn add_process_unified(&self, pid: i32) -> Result<(), CgroupError> {
+        match &self.paths.unified {
+            Some(unified) => fs::write(&unified.path.join("cgroup.procs"), &pid.to_string()),
+            None => Ok(()),
+        }
     }
 
     /// The processes in the cgroup and in any cgroup beneath it, sorted.

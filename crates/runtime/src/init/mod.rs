@@ -10,6 +10,7 @@ use std::os::fd::AsFd;
 use nix::sched::CloneFlags;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
 
+use crate::cgroups::CgroupEntry;
 use crate::error::{Error, Result};
 use crate::namespaces::Namespaces;
 use crate::rootfs::{self, RootfsPlan};
@@ -40,14 +41,14 @@ pub(crate) struct ExecPlan {
 }
 
 /// Entry of the cloned child for a new container. Never returns.
-pub(crate) fn container_main(plan: &InitPlan, sync: &SyncSocket) -> ! {
-    let outcome = become_container(plan, sync);
+pub(crate) fn container_main(plan: &InitPlan, cgroup: &CgroupEntry, sync: &SyncSocket) -> ! {
+    let outcome = become_container(plan, cgroup, sync);
     exit_with(outcome, sync)
 }
 
 /// Entry of the cloned child for `exec`. Never returns.
-pub(crate) fn exec_main(plan: &ExecPlan, sync: &SyncSocket) -> ! {
-    let outcome = join_container(plan, sync);
+pub(crate) fn exec_main(plan: &ExecPlan, cgroup: &CgroupEntry, sync: &SyncSocket) -> ! {
+    let outcome = join_container(plan, cgroup, sync);
     exit_with(outcome, sync)
 }
 
@@ -90,6 +91,16 @@ fn detach_from_parent_state() -> Result<()> {
     Ok(())
 }
 
+/// Into the container's v1 hierarchies, before anything is set up (see [`CgroupEntry`]).
+fn enter_cgroup(cgroup: &CgroupEntry) -> Result<()> {
+    cgroup.enter_v1().map_err(|e| {
+        sys_step(
+            "joining the container's cgroup",
+            nix::errno::Errno::from_raw(e.raw_os_error()),
+        )
+    })
+}
+
 fn wait_for(sync: &SyncSocket, expected: ParentMessage) -> Result<()> {
     match sync.recv_from_parent() {
         Ok(msg) if msg == expected => Ok(()),
@@ -102,9 +113,11 @@ fn wait_for(sync: &SyncSocket, expected: ParentMessage) -> Result<()> {
 
 fn become_container(
     plan: &InitPlan,
+    cgroup: &CgroupEntry,
     sync: &SyncSocket,
 ) -> std::result::Result<Infallible, (Error, i32)> {
     detach_from_parent_state().map_err(setup_err)?;
+    enter_cgroup(cgroup).map_err(setup_err)?;
     wait_for(sync, ParentMessage::Go).map_err(setup_err)?;
     setup_container(plan, sync).map_err(setup_err)?;
     sync.send_ready()
@@ -171,9 +184,11 @@ fn attach_terminal(size: Option<(u16, u16)>, sync: &SyncSocket) -> Result<()> {
 
 fn join_container(
     plan: &ExecPlan,
+    cgroup: &CgroupEntry,
     sync: &SyncSocket,
 ) -> std::result::Result<Infallible, (Error, i32)> {
     detach_from_parent_state().map_err(setup_err)?;
+    enter_cgroup(cgroup).map_err(setup_err)?;
     wait_for(sync, ParentMessage::Go).map_err(setup_err)?;
     crate::sys::setns(plan.target.as_fd(), plan.namespace_flags)
         .map_err(|e| setup_err(sys_step("joining the container's namespaces", e)))?;

@@ -60,7 +60,7 @@ pub(crate) fn spawn_detached(state_dir: &StateDir, options: LaunchOptions) -> Re
             let _ = nix::unistd::setsid();
             match sys::fork_with_flags(0) {
                 Ok(Forked::Child) => {
-                    let code = shim_main(state_dir, options, write_end);
+                    let code = shim_main(state_dir, options, write_end).unwrap_or(1);
                     // SAFETY: leaving without running destructors of the parent's copied state.
                     unsafe { libc::_exit(code) }
                 }
@@ -81,7 +81,13 @@ fn read_report(read_end: OwnedFd) -> Result<StoredState> {
     BufReader::new(std::fs::File::from(read_end))
         .read_line(&mut line)
         .map_err(|e| Error::io("reading shim report", e))?;
-    match serde_json::from_str::<Report>(&line) {
+    decode_report(&line)
+}
+
+/// The container a shim's report line says it made, or the error it failed with (an empty or
+/// garbled line: the shim died first).
+pub(crate) fn decode_report(line: &str) -> Result<StoredState> {
+    match serde_json::from_str::<Report>(line) {
         Ok(Report::Created(stored)) => Ok(*stored),
         Ok(Report::Failed {
             message,
@@ -101,8 +107,34 @@ fn send_report(write_end: &mut std::fs::File, report: &Report) {
     }
 }
 
-/// The shim process: create, report, then supervise until the container ends.
-fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -> i32 {
+/// This process becomes the shim of a new container, without forking: a new session, the
+/// container, the report on `report`, then supervision until the container ends. Returns the
+/// process's exit code; a container that could not be made leaves no state directory.
+pub(crate) fn become_shim(state_dir: &StateDir, options: LaunchOptions, report: OwnedFd) -> i32 {
+    let _ = nix::unistd::setsid();
+    match shim_main(state_dir, options, report) {
+        Some(code) => code,
+        None => {
+            let _ = state_dir.remove();
+            1
+        }
+    }
+}
+
+/// Reports an error that came before the shim could begin.
+pub(crate) fn report_failure(report: OwnedFd, error: &Error) {
+    send_report(
+        &mut std::fs::File::from(report),
+        &Report::Failed {
+            message: error.to_string(),
+            invalid: error.kind() == crate::ErrorKind::InvalidArgument,
+        },
+    );
+}
+
+/// The shim process: create, report, then supervise until the container ends. `None`: the
+/// container could not be made (and the report says why).
+fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -> Option<i32> {
     let mut report = std::fs::File::from(write_end);
     let signals = match supervise::catch_signals() {
         Ok(s) => s,
@@ -114,7 +146,7 @@ fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -
                     invalid: false,
                 },
             );
-            return 1;
+            return None;
         }
     };
     // A client or a container that goes away must be an error to handle, not a signal.
@@ -138,7 +170,7 @@ fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -
             );
             let _ = std::fs::remove_file(&socket_path);
             let _ = std::fs::remove_file(&attach_path);
-            return 1;
+            return None;
         }
     };
     send_report(
@@ -168,7 +200,7 @@ fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -
     let status = from_wait(outcome.status, oom, outcome.start_error);
     let _ = state_dir.write_json(EXIT_FILE, &status);
     let _ = std::fs::remove_file(&socket_path);
-    0
+    Some(0)
 }
 
 /// The container, the control socket, and managed stdio if asked for; nothing of them is
