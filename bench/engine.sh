@@ -15,14 +15,18 @@
 #    and with `--network none`, timed from outside by hyperfine (client start to exit): the
 #    median and its ratio to pier's. Docker's and podman's default network is a bridge (a veth
 #    pair per container); pier has no bridge networking yet: its default network is a new
-#    empty network namespace, which the report says.
+#    empty network namespace, which the report says. Each engine's series (here and in 2.)
+#    begins after 5 s of quiet, so that none pays for the clean-up that the kernel still does
+#    in the background for the one before.
 # 2. 50 `run -d busybox sleep 1000` in a row (timed in total), then one `rm -f` of the 50
 #    (timed), with the default network and with `--network none`. podman's `rm -f` first sends
 #    SIGTERM and waits 10 s for it (which busybox's sleep, as PID 1, never answers); it is given
 #    `-t 0`, to kill at once as `docker rm -f` and `pier rm -f` do.
 # 3. Idle daemon memory, with no containers: RSS, PSS and USS (Private_Clean + Private_Dirty of
 #    /proc/PID/smaps_rollup) of the pier daemon, and of dockerd and its containerd, right after
-#    start-up (and the image import) and again after all the runs.
+#    start-up (and the image import), 1 s after all the runs, and once they have idled for
+#    PIER_BENCH_SETTLE seconds (default 30; the same wait for every daemon). The goal is judged
+#    on the settled figure: an idle daemon is one that has been idle for a while.
 # 4. Per-container memory of what parents each container, with 10 containers running `sleep`:
 #    the parent of the container's init (`inspect -f '{{.State.Pid}}'`): pier's shim, docker's
 #    containerd-shim-runc-v2, podman's conmon. Medians of RSS, PSS and USS.
@@ -47,6 +51,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/pier-target}"
 pier="$CARGO_TARGET_DIR/release/pier"
 detached=50  # containers of part 2
 resident=10  # containers of part 4
+settle="${PIER_BENCH_SETTLE:-30}"  # seconds of idling before part 3's last measurement
+# Seconds of quiet before each engine's series: what the previous series left the kernel to
+# clean up in the background (dead network namespaces, veths: RCU grace periods under the
+# rtnl lock) would otherwise slow whichever engine comes next.
+quiet=5
+[[ "$settle" =~ ^[0-9]+$ ]] || { echo "bench/engine.sh: PIER_BENCH_SETTLE must be whole seconds" >&2; exit 2; }
 
 # Removes the directories of a cgroup tree in every v1 hierarchy and the unified one, deepest
 # first. Only ever called with this script's own cgroup.
@@ -356,7 +366,7 @@ for c in "${commands[@]}"; do
   "${argv[@]}" >/dev/null 2>"$data/err" || { say "failed: $c"; cat "$data/err" >&2; exit 1; }
 done
 say "run --rm busybox true (and version): $runs runs each of ${#commands[@]} commands"
-hyperfine --shell=none --warmup 2 --runs "$runs" --export-json "$data/run-rm.json" "${commands[@]}" \
+hyperfine --shell=none --warmup 2 --runs "$runs" --setup "sleep $quiet" --export-json "$data/run-rm.json" "${commands[@]}" \
   >/dev/null 2>"$data/err" || { say "hyperfine failed:"; cat "$data/err" >&2; exit 1; }
 printf '%s\n' "${labels[@]}" >"$data/run-rm.labels"
 for e in "${engines[@]}"; do
@@ -403,6 +413,7 @@ for net in default none; do
   for e in "${engines[@]}"; do
     [ "$e" = podman ] && [ "$net" = default ] && [ "$podman_default" = 0 ] && continue
     say "$detached x run -d ($net network), then rm -f: $e"
+    sleep "$quiet"
     detach_round "$e" "$net"
   done
 done
@@ -447,6 +458,8 @@ for e in pier docker; do
 done
 sleep 1
 daemon_memory after
+sleep "$settle"
+daemon_memory settled
 
 # What the pier daemon logged (at warn and above).
 if [ -s "$data/pier.log" ]; then
@@ -464,10 +477,10 @@ stop_pid "$dockerd_pid"
 dockerd_pid=""
 
 # --- report -------------------------------------------------------------------------------
-python3 - "$data/run-rm.json" "$data/run-rm.labels" "$results" "$data/notes" "$runs" "$detached" "$resident" <<'PY'
+python3 - "$data/run-rm.json" "$data/run-rm.labels" "$results" "$data/notes" "$runs" "$detached" "$resident" "$settle" <<'PY'
 import json, statistics, sys
 
-times_path, labels_path, results_path, notes_path, runs, detached, resident = sys.argv[1:]
+times_path, labels_path, results_path, notes_path, runs, detached, resident, settle = sys.argv[1:]
 labels = open(labels_path).read().split("\n")[:-1]
 runs_json = json.load(open(times_path))["results"]
 median = {tuple(l.split()): r["median"] * 1000 for l, r in zip(labels, runs_json)}
@@ -541,22 +554,23 @@ print("   podman's rm is `rm -f -t 0` (its `rm -f` waits 10 s for SIGTERM first)
 
 print()
 print("3. idle daemon memory, no containers (MiB; USS = Private_Clean + Private_Dirty)")
-print(f"{'process':<22} {'RSS':>6} {'PSS':>6} {'USS':>6}   {'after the runs:':<15} {'RSS':>6} {'PSS':>6} {'USS':>6}")
+print(f"{'process':<22} {'start: RSS':>10} {'USS':>6}   {'after the runs: RSS':>19} {'USS':>6}   {'settled: RSS':>12} {'USS':>6}")
 def idle_row(name, procs):
     cells = []
-    for phase in ["start", "after"]:
+    for phase in ["start", "after", "settled"]:
         vals = [idle[(p, phase)] for p in procs if (p, phase) in idle]
-        cells.append(tuple(sum(v[i] for v in vals) for i in range(3)) if vals else None)
-    s, a = cells
-    print(f"{name:<22} {mib(s[0])} {mib(s[1])} {mib(s[2])}   {'':<15} {mib(a[0])} {mib(a[1])} {mib(a[2])}")
-    return a
+        cells.append(tuple(sum(v[i] for v in vals) for i in range(3)) if vals else (0, 0, 0))
+    s, a, z = cells
+    print(f"{name:<22} {mib(s[0]):>10} {mib(s[2])}   {mib(a[0]):>19} {mib(a[2])}   {mib(z[0]):>12} {mib(z[2])}")
+    return a, z
 pier_idle = idle_row("pier daemon", ["pier"])
 docker_idle = idle_row("dockerd", ["dockerd"])
 if ("containerd", "after") in idle:
     idle_row("containerd", ["containerd"])
     docker_idle = idle_row("dockerd + containerd", ["dockerd", "containerd"])
 print("podman                 (no daemon)")
-print("   'start' is right after start-up and the image import")
+print("   'start' is right after start-up and the image import; 'after the runs' 1 s after the last")
+print(f"   run; 'settled' {settle} s later (PIER_BENCH_SETTLE)")
 
 print()
 print(f"4. per-container parent process, {resident} containers running sleep: medians (MiB)")
@@ -603,7 +617,9 @@ print(f"  shim per container: pier {s[0] / 1024:.2f} MiB RSS / {s[2] / 1024:.2f}
       f"conmon {shim['podman'][0] / 1024:.1f} / {shim['podman'][2] / 1024:.1f}")
 print(f"     goal: under 2 MiB RSS and 1 MiB USS [containerd-shim 13 MB / 2.4 MB, conmon 2 MB / 1 MB]: "
       f"{verdict(s[0] < 2048 and s[2] < 1024)}")
-print(f"  idle daemon after the runs: pier {pier_idle[0] / 1024:.1f} MiB RSS ({pier_idle[2] / 1024:.1f} USS), "
-      f"dockerd+containerd {docker_idle[0] / 1024:.1f} MiB RSS ({docker_idle[2] / 1024:.1f} USS)")
-print(f"     goal: under 15 MiB RSS: {verdict(pier_idle[0] < 15 * 1024)}")
+for label, i in (("right after the runs", 0), (f"settled ({settle} s idle)", 1)):
+    p, dk = pier_idle[i], docker_idle[i]
+    print(f"  idle daemon, {label}: pier {p[0] / 1024:.1f} MiB RSS ({p[2] / 1024:.1f} USS), "
+          f"dockerd+containerd {dk[0] / 1024:.1f} MiB RSS ({dk[2] / 1024:.1f} USS)")
+print(f"     goal: under 15 MiB RSS (settled): {verdict(pier_idle[1][0] < 15 * 1024)}")
 PY

@@ -97,14 +97,21 @@ impl Engine {
             {
                 return;
             }
-            let id = handle.id.clone();
-            let dir = handle.record().dir.clone();
-            let _ = crate::blocking(move || {
-                let _ = engine.runtime.delete(&id, true);
-                engine.unmount_rootfs(&dir)
-            })
-            .await;
+            engine.release_run(&handle).await;
         });
+    }
+
+    /// What a run held once it is over: the runtime's record (and with it the cgroups) and
+    /// the rootfs mount. Best effort.
+    pub(crate) async fn release_run(self: &Arc<Self>, handle: &Handle) {
+        let engine = self.clone();
+        let id = handle.id.clone();
+        let dir = handle.record().dir.clone();
+        let _ = crate::blocking(move || {
+            let _ = engine.runtime.delete(&id, true);
+            engine.unmount_rootfs(&dir)
+        })
+        .await;
     }
 
     /// At start-up: every container that was running is either still running (watch it

@@ -131,14 +131,7 @@ impl Engine {
         } else {
             128
         };
-        let engine = self.clone();
-        let id = handle.id.clone();
-        let dir = handle.record().dir.clone();
-        let _ = crate::blocking(move || {
-            let _ = engine.runtime.delete(&id, true);
-            engine.unmount_rootfs(&dir)
-        })
-        .await;
+        self.release_run(handle).await;
         {
             let mut record = handle.record();
             record.state.status = if record.state.started_at == super::model::ZERO_TIME {
