@@ -406,21 +406,9 @@ fn unescape_mount(s: &str) -> String {
 /// Cgroup directories named `name`, beneath this process's own cgroups (where a relative
 /// `--cgroup-parent` puts them) and at the roots of the hierarchies.
 fn cgroups_named(name: &str) -> Vec<PathBuf> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let mut found = Vec::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let mount = if controllers.is_empty() {
-            PathBuf::from("/sys/fs/cgroup/unified")
-        } else {
-            PathBuf::from("/sys/fs/cgroup").join(controllers.trim_start_matches("name="))
-        };
-        for base in [mount.join(path.trim_start_matches('/')), mount.clone()] {
+    for (mount, own) in crate::support::own_cgroups() {
+        for base in [own, mount] {
             let candidate = base.join(name);
             if candidate.is_dir() && !found.contains(&candidate) {
                 found.push(candidate);

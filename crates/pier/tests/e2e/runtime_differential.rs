@@ -104,20 +104,8 @@ fn pier_and_runc_agree_on_what_the_container_sees() {
 
 /// Removes the per-test cgroup parent (and anything runc left) in every hierarchy.
 fn remove_cgroup_group(group: &str) {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let mount = if controllers.is_empty() {
-            std::path::PathBuf::from("/sys/fs/cgroup/unified")
-        } else {
-            std::path::PathBuf::from("/sys/fs/cgroup").join(controllers.trim_start_matches("name="))
-        };
-        let dir = mount.join(path.trim_start_matches('/')).join(group);
+    for own in own_cgroup_dirs() {
+        let dir = own.join(group);
         for sub in ["pier", "runc"] {
             let _ = std::fs::remove_dir(dir.join(sub));
         }

@@ -276,17 +276,6 @@ fn signals_sent_to_a_foreground_run_reach_the_container() {
     w.assert_clean();
 }
 
-fn parent_of(pid: i64) -> i32 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn the_detached_shim_forwards_signals_and_records_the_exit() {
     let w = World::new();
@@ -300,7 +289,7 @@ fn the_detached_shim_forwards_signals_and_records_the_exit() {
     let pid = w.wait_status(&id, "running")["pid"].as_i64().unwrap();
     // Let the shell install its trap before the signal arrives.
     std::thread::sleep(Duration::from_millis(200));
-    let shim = parent_of(pid);
+    let shim = parent_pid(pid);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(shim),
         nix::sys::signal::Signal::SIGUSR1,

@@ -101,17 +101,6 @@ impl Frames {
     }
 }
 
-fn ppid_of(pid: i64) -> i32 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("PPid:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn output_lands_in_the_json_file_log() {
     let w = World::new();
@@ -398,8 +387,8 @@ fn a_container_keeps_logging_after_its_creator_exits() {
     let pid = w.wait_status(&id, "running")["pid"].as_i64().unwrap();
     // The shim parents the container and is nobody's child here: the `create` that made it
     // has exited, and the test never was its parent.
-    let shim = ppid_of(pid);
-    let shim_parent = ppid_of(shim as i64);
+    let shim = parent_pid(pid);
+    let shim_parent = parent_pid(shim as i64);
     assert_ne!(shim_parent, std::process::id() as i32);
     let exe = std::fs::read_link(format!("/proc/{shim}/exe")).unwrap();
     assert!(exe.to_string_lossy().contains("pier"), "{exe:?}");

@@ -291,33 +291,55 @@ impl Bundle {
     }
 }
 
+/// This process's own cgroup in each hierarchy it is in, as (where the hierarchy is mounted:
+/// /sys/fs/cgroup/<controllers> for v1, /sys/fs/cgroup/unified for hybrid's cgroup2; the own
+/// cgroup's directory).
+pub fn own_cgroups() -> Vec<(PathBuf, PathBuf)> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    own.lines()
+        .map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (
+                parts.next(),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            let mount = if controllers.is_empty() {
+                PathBuf::from("/sys/fs/cgroup/unified")
+            } else {
+                PathBuf::from("/sys/fs/cgroup").join(controllers.trim_start_matches("name="))
+            };
+            let dir = mount.join(path.trim_start_matches('/'));
+            (mount, dir)
+        })
+        .collect()
+}
+
+/// [`own_cgroups`]' directories.
+pub fn own_cgroup_dirs() -> Vec<PathBuf> {
+    own_cgroups().into_iter().map(|(_, dir)| dir).collect()
+}
+
 /// cgroup directories named `id` under this process's own cgroups (where pier puts them by
 /// default) in every v1 hierarchy or the v2 one.
 pub fn cgroup_dirs_named(id: &str) -> Vec<PathBuf> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let mut found = Vec::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let mount = if controllers.is_empty() {
-            PathBuf::from("/sys/fs/cgroup/unified")
-        } else {
-            let name = controllers.trim_start_matches("name=");
-            PathBuf::from("/sys/fs/cgroup").join(name)
-        };
-        let candidate = mount
-            .join(path.trim_start_matches('/'))
-            .join("pier")
-            .join(id);
-        if candidate.exists() {
-            found.push(candidate);
-        }
-    }
-    found
+    own_cgroup_dirs()
+        .into_iter()
+        .map(|own| own.join("pier").join(id))
+        .filter(|candidate| candidate.exists())
+        .collect()
+}
+
+/// The parent pid of a process, from /proc/PID/status.
+pub fn parent_pid(pid: i64) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Processes whose cgroup path ends in `/<id>`.

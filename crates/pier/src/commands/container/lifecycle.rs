@@ -130,20 +130,19 @@ fn stop_query(signal: &Option<String>, timeout: Option<i64>) -> Query {
 }
 
 pub async fn stop(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
-    let client = ctx.client().await?;
-    let StopArgs {
-        signal,
-        timeout,
-        containers,
-    } = args;
-    each(client, &containers, move |client, name| {
-        let path = stop_query(&signal, timeout).build(&container_path(&name, "stop"));
-        async move { Ok(client.post(&path).await?) }
-    })
-    .await
+    stop_or_restart(ctx, args, "stop").await
 }
 
 pub async fn restart(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
+    stop_or_restart(ctx, args, "restart").await
+}
+
+/// `stop` and `restart` take the same flags and call the same way.
+async fn stop_or_restart(
+    ctx: &Context,
+    args: StopArgs,
+    action: &'static str,
+) -> Result<(), CliError> {
     let client = ctx.client().await?;
     let StopArgs {
         signal,
@@ -151,7 +150,7 @@ pub async fn restart(ctx: &Context, args: StopArgs) -> Result<(), CliError> {
         containers,
     } = args;
     each(client, &containers, move |client, name| {
-        let path = stop_query(&signal, timeout).build(&container_path(&name, "restart"));
+        let path = stop_query(&signal, timeout).build(&container_path(&name, action));
         async move { Ok(client.post(&path).await?) }
     })
     .await
