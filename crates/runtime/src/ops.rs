@@ -129,9 +129,26 @@ fn public_state(dir: &StateDir, stored: &StoredState) -> ContainerState {
 }
 
 /// What a shim's report line (see [`Runtime::create_as_shim`]) says: the container was
-/// created, or the error that `create` would have returned.
-pub fn decode_shim_report(line: &str) -> Result<()> {
-    shim::decode_report(line).map(|_| ())
+/// created (the pid of its init), or the error that `create` would have returned.
+pub fn decode_shim_report(line: &str) -> Result<i32> {
+    shim::decode_report(line).map(|stored| stored.pid)
+}
+
+/// Has the shim exec the container's process; its error and exit code if that failed.
+fn ask_shim_to_start(dir: &StateDir) -> Result<()> {
+    let reply = shim::call(&dir.file(SHIM_SOCKET), &Request::Start)?;
+    match reply.error {
+        None => Ok(()),
+        Some(message) => {
+            let code = dir
+                .exit_status()
+                .ok()
+                .flatten()
+                .map(|s| s.code)
+                .unwrap_or(1);
+            Err(Error::ExecFailed { message, code })
+        }
+    }
 }
 
 /// A pidfd on the container's init, verified to be the same process that create recorded.
@@ -270,19 +287,14 @@ impl Runtime {
                 ));
             }
         }
-        let reply = shim::call(&dir.file(SHIM_SOCKET), &Request::Start)?;
-        match reply.error {
-            None => Ok(()),
-            Some(message) => {
-                let code = dir
-                    .exit_status()
-                    .ok()
-                    .flatten()
-                    .map(|s| s.code)
-                    .unwrap_or(1);
-                Err(Error::ExecFailed { message, code })
-            }
-        }
+        ask_shim_to_start(&dir)
+    }
+
+    /// `start` for whoever has just created the container and keeps others off it (the
+    /// engine, under its own lock): its state is known, so nothing is read before the shim is
+    /// asked.
+    pub fn start_created(&self, id: &str) -> Result<()> {
+        ask_shim_to_start(&StateDir::open(&self.root, id)?)
     }
 
     /// Creates and starts a container in the foreground: this process is its parent, relays

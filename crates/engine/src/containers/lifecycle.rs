@@ -79,16 +79,16 @@ impl Engine {
             stdin_once: container.config.stdin_once,
         };
         let started = match shim::create(&self.config, &container.id, &container.dir, &io).await {
-            Ok(()) => {
+            Ok(pid) => {
                 self.connect_waiting_attachers(&handle).await;
                 let engine = self.clone();
                 let id = container.id.clone();
                 crate::blocking(move || {
-                    engine.runtime.start(&id).map_err(|e| match e {
+                    engine.runtime.start_created(&id).map_err(|e| match e {
                         runtime::Error::ExecFailed { message, .. } => shim::start_failure(&message),
                         other => other.into(),
                     })?;
-                    Ok(engine.runtime.state(&id)?.pid)
+                    Ok(pid)
                 })
                 .await
             }
