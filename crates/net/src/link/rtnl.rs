@@ -9,7 +9,7 @@ use netlink_packet_route::link::{
     InfoData, InfoVeth, LinkAttribute, LinkInfo as NlLinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
-use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::netns::with_handle_in;
 use super::{LinkInfo, Links, VethRequest};
@@ -216,12 +216,33 @@ impl Links for Rtnetlink {
                 NetError::netlink(format!("creating veth pair {}", request.host_name), err)
             }
         })?;
-        let inside = with_handle_in(netns, {
-            let ifname = request.ifname.clone();
-            let (address, gateway) = (request.address, request.gateway);
-            move |handle| configure_inside(handle, ifname, address, gateway)
-        })
-        .await;
+        // Hairpin mode on the bridge port: with br_netfilter loaded, a container's packet to
+        // its own published port (DNATed back to itself) is bridged back out of the port it
+        // came in on, which a bridge refuses without it (Docker sets it for the same reason).
+        let hairpin = async {
+            let index = index_of(handle, &request.host_name).await?.ok_or_else(|| {
+                NetError::NotFound(format!("{} vanished after creation", request.host_name))
+            })?;
+            handle
+                .link()
+                .set_port(LinkBridgePort::new(index).hairpin(true).build())
+                .execute()
+                .await
+                .map_err(|err| {
+                    NetError::netlink(format!("hairpin mode on {}", request.host_name), err)
+                })
+        };
+        let inside = match hairpin.await {
+            Err(err) => Err(err),
+            Ok(()) => {
+                with_handle_in(netns, {
+                    let ifname = request.ifname.clone();
+                    let (address, gateway) = (request.address, request.gateway);
+                    move |handle| configure_inside(handle, ifname, address, gateway)
+                })
+                .await
+            }
+        };
         if let Err(err) = inside {
             // Leave nothing: the host end takes the peer with it.
             if let Ok(Some(index)) = index_of(handle, &request.host_name).await {
