@@ -212,3 +212,204 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|err| NetError::Firewall(format!("firewall task failed: {err}")))?
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::firewall::fake::RecordingFirewall;
+    use crate::link::LinkInfo;
+
+    /// Links and sysctls that record what they were asked.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Mutex<Vec<String>>,
+        links: Vec<LinkInfo>,
+        fail_delete: bool,
+    }
+
+    impl Recorder {
+        fn log(&self, call: String) {
+            self.calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(call);
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        }
+    }
+
+    impl Links for Arc<Recorder> {
+        async fn ensure_bridge(&self, name: &str, address: Ipv4Net) -> Result<()> {
+            self.log(format!("bridge {name} {address}"));
+            Ok(())
+        }
+        async fn add_veth(&self, request: &VethRequest) -> Result<()> {
+            self.log(format!(
+                "veth {} {} {:?}",
+                request.host_name, request.address, request.gateway
+            ));
+            Ok(())
+        }
+        async fn delete_link(&self, name: &str) -> Result<()> {
+            self.log(format!("delete {name}"));
+            if self.fail_delete {
+                return Err(NetError::Unavailable(format!("cannot delete {name}")));
+            }
+            Ok(())
+        }
+        async fn list_links(&self) -> Result<Vec<LinkInfo>> {
+            Ok(self.links.clone())
+        }
+        async fn routes(&self) -> Result<Vec<Ipv4Net>> {
+            Ok(vec![])
+        }
+    }
+
+    impl Sysctls for Arc<Recorder> {
+        fn set(&self, key: &str, value: &str) -> Result<()> {
+            self.log(format!("sysctl {key}={value}"));
+            Ok(())
+        }
+    }
+
+    fn network(internal: bool) -> NetworkRecord {
+        NetworkRecord {
+            name: "app".into(),
+            id: "n1".into(),
+            bridge: "br-n1".into(),
+            subnet: "10.9.0.0/24".parse().unwrap_or_else(|_| unreachable!()),
+            gateway: Ipv4Addr::new(10, 9, 0, 1),
+            internal,
+            dns: true,
+            labels: Default::default(),
+            options: Default::default(),
+        }
+    }
+
+    fn endpoint(veth: &str) -> EndpointRecord {
+        EndpointRecord {
+            network_id: "n1".into(),
+            container_id: format!("c-{veth}"),
+            container_name: veth.into(),
+            aliases: vec![],
+            ip: Ipv4Addr::new(10, 9, 0, 2),
+            mac: crate::MacAddr::from_ipv4(Ipv4Addr::new(10, 9, 0, 2)),
+            host_veth: veth.into(),
+            ifname: "eth0".into(),
+            ports: vec![],
+        }
+    }
+
+    fn link(index: u32, name: &str, kind: &str, controller: Option<u32>) -> LinkInfo {
+        LinkInfo {
+            index,
+            name: name.into(),
+            kind: Some(kind.into()),
+            controller,
+        }
+    }
+
+    type FakeDriver = BridgeDriver<Arc<Recorder>, Arc<RecordingFirewall>, Arc<Recorder>>;
+
+    fn driver(recorder: Arc<Recorder>) -> (FakeDriver, Arc<RecordingFirewall>) {
+        let firewall = Arc::new(RecordingFirewall::default());
+        (
+            BridgeDriver::new(
+                recorder.clone(),
+                NatTable::new(firewall.clone(), "pier"),
+                recorder,
+            ),
+            firewall,
+        )
+    }
+
+    #[tokio::test]
+    async fn internal_networks_do_not_turn_forwarding_on() {
+        let recorder = Arc::new(Recorder::default());
+        let (driver, _) = driver(recorder.clone());
+        driver.create_network(&network(true)).await.unwrap();
+        let calls = recorder.calls();
+        assert_eq!(
+            calls,
+            [
+                "bridge br-n1 10.9.0.1/24",
+                "sysctl net.ipv4.conf.br-n1.route_localnet=1"
+            ]
+        );
+        driver.create_network(&network(false)).await.unwrap();
+        assert!(
+            recorder
+                .calls()
+                .contains(&"sysctl net.ipv4.ip_forward=1".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn connect_without_ports_runs_no_nft() {
+        let recorder = Arc::new(Recorder::default());
+        let (driver, firewall) = driver(recorder.clone());
+        let netns = NetnsRef::Path("/proc/self/ns/net".into());
+        driver
+            .connect(&network(false), &endpoint("veth1"), netns, false)
+            .await
+            .unwrap();
+        driver.disconnect(&endpoint("veth1")).await.unwrap();
+        assert!(
+            firewall
+                .applied
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+        );
+        assert_eq!(*firewall.lists.lock().unwrap_or_else(|e| e.into_inner()), 0);
+        assert_eq!(
+            recorder.calls(),
+            ["veth veth1 10.9.0.2/24 None", "delete veth1"]
+        );
+    }
+
+    #[tokio::test]
+    async fn reconcile_deletes_only_unowned_veths_on_its_bridges() {
+        let recorder = Arc::new(Recorder {
+            links: vec![
+                link(1, "br-n1", "bridge", None),
+                link(2, "br-other", "bridge", None),
+                link(3, "vethowned", "veth", Some(1)),
+                link(4, "vethstray", "veth", Some(1)),
+                link(5, "veththeirs", "veth", Some(2)),
+                link(6, "dummy0", "dummy", Some(1)),
+            ],
+            ..Recorder::default()
+        });
+        let (driver, firewall) = driver(recorder.clone());
+        let report = driver
+            .reconcile(&[network(false)], &[endpoint("vethowned")])
+            .await;
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.deleted_veths, ["vethstray"]);
+        assert_eq!(
+            firewall
+                .applied
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len(),
+            1,
+            "one transaction"
+        );
+    }
+
+    #[tokio::test]
+    async fn teardown_tries_every_step_and_reports_all() {
+        let recorder = Arc::new(Recorder {
+            fail_delete: true,
+            ..Recorder::default()
+        });
+        let (driver, _) = driver(recorder.clone());
+        let err = driver.remove_network(&network(false)).await.unwrap_err();
+        assert_eq!(err.to_string(), "cannot delete br-n1");
+    }
+}

@@ -16,6 +16,8 @@ fn containers_on_a_bridge_reach_each_other_and_teardown_leaves_nothing() {
         let net = network("bridge", "pier0", "172.30.0.0/24", false);
         driver.create_network(&net).await.unwrap();
         driver.create_network(&net).await.unwrap();
+        let routes = driver.host_routes().await.unwrap();
+        assert!(routes.contains(&net.subnet), "{routes:?}");
         let (e1, e2) = (
             endpoint(&net, "c1", 2, vec![]),
             endpoint(&net, "c2", 3, vec![]),
@@ -214,6 +216,9 @@ fn reconcile_deletes_orphan_veths_and_rebuilds_only_its_table() {
             .reconcile(std::slice::from_ref(&net), std::slice::from_ref(&e1))
             .await;
         assert!(again.errors.is_empty() && again.deleted_veths.is_empty());
+        // The reservation is not on the data path: with the daemon (and its sockets) gone,
+        // the port still answers.
         drop(reservation);
+        assert_eq!(tcp_fetch(addr(Ipv4Addr::LOCALHOST, 18080)).unwrap(), "c1");
     });
 }
