@@ -16,8 +16,8 @@
 #    median and its ratio to pier's. Docker's and podman's default network is a bridge (a veth
 #    pair per container); pier has no bridge networking yet: its default network is a new
 #    empty network namespace, which the report says. Each engine's series (here and in 2.)
-#    begins after 5 s of quiet, so that none pays for the clean-up that the kernel still does
-#    in the background for the one before.
+#    begins once podman's background clean-up processes of the series before have ended, and
+#    after 5 s of quiet, so that no engine pays for the one before.
 # 2. 50 `run -d busybox sleep 1000` in a row (timed in total), then one `rm -f` of the 50
 #    (timed), with the default network and with `--network none`. podman's `rm -f` first sends
 #    SIGTERM and waits 10 s for it (which busybox's sleep, as PID 1, never answers); it is given
@@ -52,9 +52,8 @@ pier="$CARGO_TARGET_DIR/release/pier"
 detached=50  # containers of part 2
 resident=10  # containers of part 4
 settle="${PIER_BENCH_SETTLE:-30}"  # seconds of idling before part 3's last measurement
-# Seconds of quiet before each engine's series: what the previous series left the kernel to
-# clean up in the background (dead network namespaces, veths: RCU grace periods under the
-# rtnl lock) would otherwise slow whichever engine comes next.
+# Seconds of quiet before each engine's series (see quiet.sh below), for what the series
+# before left to finish in the background.
 quiet=5
 [[ "$settle" =~ ^[0-9]+$ ]] || { echo "bench/engine.sh: PIER_BENCH_SETTLE must be whole seconds" >&2; exit 2; }
 
@@ -366,7 +365,19 @@ for c in "${commands[@]}"; do
   "${argv[@]}" >/dev/null 2>"$data/err" || { say "failed: $c"; cat "$data/err" >&2; exit 1; }
 done
 say "run --rm busybox true (and version): $runs runs each of ${#commands[@]} commands"
-hyperfine --shell=none --warmup 2 --runs "$runs" --setup "sleep $quiet" --export-json "$data/run-rm.json" "${commands[@]}" \
+# Quiet before each series: podman finishes every container with a `podman container cleanup`
+# process of its own, started after the container ended; 50 of them keep both cores busy for
+# seconds after an `rm -f` has returned.
+cat >"$data/quiet.sh" <<QUIET
+#!/bin/sh
+for _ in \$(seq 600); do
+  pgrep -f -- "--root $data/podman/root .*container cleanup" >/dev/null || break
+  sleep 0.1
+done
+sleep $quiet
+QUIET
+chmod +x "$data/quiet.sh"
+hyperfine --shell=none --warmup 2 --runs "$runs" --setup "$data/quiet.sh" --export-json "$data/run-rm.json" "${commands[@]}" \
   >/dev/null 2>"$data/err" || { say "hyperfine failed:"; cat "$data/err" >&2; exit 1; }
 printf '%s\n' "${labels[@]}" >"$data/run-rm.labels"
 for e in "${engines[@]}"; do
@@ -413,7 +424,7 @@ for net in default none; do
   for e in "${engines[@]}"; do
     [ "$e" = podman ] && [ "$net" = default ] && [ "$podman_default" = 0 ] && continue
     say "$detached x run -d ($net network), then rm -f: $e"
-    sleep "$quiet"
+    "$data/quiet.sh"
     detach_round "$e" "$net"
   done
 done
