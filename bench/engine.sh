@@ -128,6 +128,10 @@ fi
 data=$PIER_BENCH_DATA    # persistent state: data roots, the image tar, results
 state=$PIER_BENCH_STATE  # runtime state: exec roots, sockets
 cgroup=$PIER_BENCH_CGROUP
+# Runtime state on a tmpfs, as /run is on a standard system (on these machines /run is on the
+# root file system, an ext4 without a journal, where allocating inodes slows down for minutes
+# after many were deleted). The mount is this part's own: it goes with its mount namespace.
+mount -t tmpfs -o mode=0700 pier-bench-state "$state"
 results="$data/results"
 : >"$results"
 note() { echo "$*" >>"$data/notes"; }

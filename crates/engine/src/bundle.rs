@@ -37,6 +37,11 @@ impl Engine {
         let json = serde_json::to_vec_pretty(&spec)
             .map_err(|e| EngineError::Internal(format!("encoding config.json: {e}")))?;
         let path = container.dir.join("config.json");
+        // A start right after create finds the file it would write: leaving it spares the
+        // file system a new inode and a freed one per container.
+        if std::fs::read(&path).is_ok_and(|existing| existing == json) {
+            return Ok(spec);
+        }
         let temp = container.dir.join(".config.json.tmp");
         let mut file =
             std::fs::File::create(&temp).map_err(|e| EngineError::io("creating", &temp, e))?;

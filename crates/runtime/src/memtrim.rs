@@ -44,10 +44,10 @@ fn clean_file_mappings(smaps: &str) -> Vec<Mapping> {
         }
         if let Some(value) = line.strip_prefix("Anonymous:") {
             let anonymous = value.trim().trim_end_matches("kB").trim() != "0";
-            if let Some(m) = candidate.take() {
-                if !anonymous {
-                    found.push(m);
-                }
+            if let Some(m) = candidate.take()
+                && !anonymous
+            {
+                found.push(m);
             }
         }
     }

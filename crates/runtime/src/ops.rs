@@ -367,6 +367,7 @@ impl Runtime {
             relay,
             control: None,
             stdio: None,
+            release_memory_at: None,
         }
         .run();
         let oom = launched.cgroup.oom_kill_count().unwrap_or(0) > 0;
@@ -413,10 +414,10 @@ impl Runtime {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             // Containers still being created, or being deleted, have no complete state: skip them.
-            if let Ok(dir) = StateDir::open(&self.root, &name) {
-                if let Ok(stored) = dir.stored() {
-                    states.push(public_state(&dir, &stored));
-                }
+            if let Ok(dir) = StateDir::open(&self.root, &name)
+                && let Ok(stored) = dir.stored()
+            {
+                states.push(public_state(&dir, &stored));
             }
         }
         states.sort_by(|a, b| a.id.cmp(&b.id));
@@ -632,6 +633,7 @@ impl Runtime {
             relay,
             control: None,
             stdio: None,
+            release_memory_at: None,
         }
         .run();
         Ok(RunOutcome::Exited(shim::from_wait(

@@ -81,10 +81,10 @@ pub(crate) fn spawn_exec(plan: &ExecPlan, cgroup: &Cgroup) -> Result<Child> {
 /// CLONE_INTO_CGROUP (older than 5.7, or a cgroup it will not start a process in) gets a plain
 /// clone, and the parent moves the child. Says whether the child started in its cgroup2.
 fn clone_in_cgroup(flags: u64, entry: &CgroupEntry) -> Result<(Forked, bool)> {
-    if let Some(dir) = entry.clone_into() {
-        if let Ok(forked) = sys::fork_into_cgroup(flags, Some(dir)) {
-            return Ok((forked, true));
-        }
+    if let Some(dir) = entry.clone_into()
+        && let Ok(forked) = sys::fork_into_cgroup(flags, Some(dir))
+    {
+        return Ok((forked, true));
     }
     let forked = sys::fork_with_flags(flags).map_err(|e| sys_err("clone", e))?;
     Ok((forked, false))

@@ -135,14 +135,14 @@ pub fn validate(spec: &Spec) -> Result<()> {
             }
             _ => {}
         }
-        if let Some(path) = ns.path() {
-            if !path.exists() {
-                return invalid(format!(
-                    "linux.namespaces: {} namespace path {} does not exist",
-                    namespace_name(ns.typ()),
-                    path.display()
-                ));
-            }
+        if let Some(path) = ns.path()
+            && !path.exists()
+        {
+            return invalid(format!(
+                "linux.namespaces: {} namespace path {} does not exist",
+                namespace_name(ns.typ()),
+                path.display()
+            ));
         }
     }
     let has_private = |typ: LinuxNamespaceType| {
@@ -174,10 +174,10 @@ pub fn validate(spec: &Spec) -> Result<()> {
     if spec.hooks().is_some() {
         return invalid("hooks are not supported by pier's runtime".into());
     }
-    if let Some(seccomp) = linux.seccomp() {
-        if seccomp.listener_path().is_some() {
-            return invalid("linux.seccomp.listenerPath is not supported".into());
-        }
+    if let Some(seccomp) = linux.seccomp()
+        && seccomp.listener_path().is_some()
+    {
+        return invalid("linux.seccomp.listenerPath is not supported".into());
     }
     Ok(())
 }

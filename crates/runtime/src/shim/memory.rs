@@ -69,22 +69,22 @@ use crate::memtrim::Mapping;
 pub(crate) fn release_unused_memory() {
     let here = 0u8;
     let sp = std::ptr::addr_of!(here) as usize;
-    if let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") {
-        if let Some(stack) = stack_mapping(&smaps) {
-            let page = 4096;
-            let top = sp.saturating_sub(STACK_MARGIN) & !(page - 1);
-            if top > stack.start && top < stack.end {
-                // SAFETY: memory below the stack pointer (less a wide margin) is not in use:
-                // no frame lives there and no signal handler can run on it. Dropped pages
-                // come back zeroed if the stack grows there again.
-                unsafe {
-                    libc::madvise(
-                        stack.start as *mut libc::c_void,
-                        top - stack.start,
-                        libc::MADV_DONTNEED,
-                    )
-                };
-            }
+    if let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps")
+        && let Some(stack) = stack_mapping(&smaps)
+    {
+        let page = 4096;
+        let top = sp.saturating_sub(STACK_MARGIN) & !(page - 1);
+        if top > stack.start && top < stack.end {
+            // SAFETY: memory below the stack pointer (less a wide margin) is not in use:
+            // no frame lives there and no signal handler can run on it. Dropped pages
+            // come back zeroed if the stack grows there again.
+            unsafe {
+                libc::madvise(
+                    stack.start as *mut libc::c_void,
+                    top - stack.start,
+                    libc::MADV_DONTNEED,
+                )
+            };
         }
     }
     crate::memtrim::release_clean_file_pages();

@@ -23,6 +23,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigHandler, Signal};
 use nix::sys::wait::waitpid;
@@ -36,8 +37,11 @@ use crate::state::{ATTACH_SOCKET, EXIT_FILE, SHIM_SOCKET, StateDir, StoredState}
 use crate::sys::{self, Forked};
 use crate::tty;
 use launch::Launched;
-use memory::release_unused_memory;
 use stdio::ManagedStdio;
+
+/// How long a created container's shim waits for its start before it gives back the memory
+/// that creating it took (see `Supervisor::release_memory_at`).
+const RELEASE_MEMORY_AFTER: Duration = Duration::from_millis(200);
 
 /// What the shim tells `create` once the container exists (or could not be made).
 #[derive(Debug, Serialize, Deserialize)]
@@ -179,7 +183,6 @@ fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -
     );
     drop(report);
     detach_stdio();
-    release_unused_memory();
     let mut supervisor = supervise::Supervisor {
         child: &launched.child,
         signals,
@@ -189,6 +192,7 @@ fn shim_main(state_dir: &StateDir, options: LaunchOptions, write_end: OwnedFd) -
             state_dir: state_dir.clone(),
         }),
         stdio,
+        release_memory_at: Some(Instant::now() + RELEASE_MEMORY_AFTER),
     };
     let outcome = supervisor.run();
     // Every byte of output reaches the log and the attached clients, and they are closed,

@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
+use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
@@ -161,6 +162,10 @@ pub(crate) struct Supervisor<'a> {
     pub control: Option<Control>,
     /// The container's stdio, when the shim owns it.
     pub stdio: Option<ManagedStdio>,
+    /// When a detached shim gives back the memory that making the container took, if no
+    /// start (after which it does) has come by then: not before, so that the engine's start
+    /// request, which comes right after the report, does not wait for it.
+    pub release_memory_at: Option<Instant>,
 }
 
 /// How the container ended, and why it never ran if it did not.
@@ -181,6 +186,12 @@ enum Token {
 }
 
 impl Supervisor<'_> {
+    fn release_memory_once(&mut self) {
+        if self.release_memory_at.take().is_some() {
+            super::memory::release_unused_memory();
+        }
+    }
+
     /// Runs until the container's init ends. Managed stdio is left in `self.stdio` for the
     /// caller to drain after.
     pub fn run(&mut self) -> Outcome {
@@ -189,10 +200,14 @@ impl Supervisor<'_> {
         let mut ready = Vec::new();
         loop {
             self.register(&mut set);
-            if set.wait(None).is_err() {
+            if set.wait(self.release_memory_at).is_err() {
                 continue;
             }
             set.ready_into(&mut ready);
+            if ready.is_empty() {
+                self.release_memory_once();
+                continue;
+            }
             let mut child_ready = false;
             for &(token, revents) in &ready {
                 let input = revents & (poller::IN | poller::HUP_OR_ERR) != 0;
@@ -340,7 +355,9 @@ impl Supervisor<'_> {
         };
         let _ = control::write_reply(&stream, &reply);
         if started {
-            // Starting ran code the supervising loop never runs again.
+            // Making and starting the container ran code the supervising loop never runs
+            // again; the engine has its answer, so this is off the start's path.
+            self.release_memory_at = None;
             super::memory::release_unused_memory();
         }
         start_error

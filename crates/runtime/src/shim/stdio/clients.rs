@@ -403,14 +403,14 @@ impl AttachServer {
     }
 
     pub fn flush_client(&mut self, token: AttachToken, revents: i16) {
-        if let AttachToken::Client(id) = token {
-            if let Some(c) = self.clients.iter_mut().find(|c| c.id == id) {
-                if revents & OUT != 0 {
-                    c.flush();
-                }
-                if revents & HUP_OR_ERR != 0 {
-                    c.lose_output();
-                }
+        if let AttachToken::Client(id) = token
+            && let Some(c) = self.clients.iter_mut().find(|c| c.id == id)
+        {
+            if revents & OUT != 0 {
+                c.flush();
+            }
+            if revents & HUP_OR_ERR != 0 {
+                c.lose_output();
             }
         }
     }
