@@ -27,10 +27,8 @@ tar -C "$rootfs" -c . | "$pier" import --change 'CMD ["sh"]' - pier-demo/busybox
 
 set -x
 "$pier" rm -f pier-demo-web >/dev/null 2>&1 || true
-# Published ports (-p) come with pier's networking; until then the server listens on the
-# host's loopback through --network host.
-"$pier" run -d --name pier-demo-web --network host pier-demo/busybox \
-  httpd -f -p "127.0.0.1:$port" -h /www
+# On the default bridge network, port 80 of the container published on the host's $port.
+"$pier" run -d --name pier-demo-web -p "$port:80" pier-demo/busybox httpd -f -p 80 -h /www
 "$pier" ps --filter name=pier-demo-web
 for _ in $(seq 50); do
   if curl -fsS "http://127.0.0.1:$port/"; then break; fi

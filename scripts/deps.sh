@@ -14,6 +14,7 @@ packages=(
   skopeo umoci podman tar     # tests: image archives read and written by the peers (pier-image)
   docker.io gzip zstd         # tests: a private dockerd 20.10 for image interop; compressed layers
   hyperfine                   # bench
+  nftables curl               # the daemon: NAT and published ports (nft); the demo: curl
 )
 
 missing=()

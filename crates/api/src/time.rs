@@ -260,18 +260,18 @@ pub fn parse_go_duration(text: &str) -> Option<(bool, Duration)> {
 /// `timetypes.GetTimestamp`): a duration counts back from `now` (`10m`), a date becomes
 /// `secs.nanos`, unix seconds pass through; anything else is Docker's error.
 pub fn timestamp_arg(value: &str, now: UnixTime) -> Result<String, String> {
-    if value != "0" {
-        if let Some((negative, duration)) = parse_go_duration(value) {
-            // Go's `now.Add(-d).Unix()`: the whole seconds of the exact instant.
-            let now_nanos = i128::from(now.secs) * 1_000_000_000 + i128::from(now.nanos);
-            let back = i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX);
-            let then = if negative {
-                now_nanos.saturating_add(back)
-            } else {
-                now_nanos.saturating_sub(back)
-            };
-            return Ok(then.div_euclid(1_000_000_000).to_string());
-        }
+    if value != "0"
+        && let Some((negative, duration)) = parse_go_duration(value)
+    {
+        // Go's `now.Add(-d).Unix()`: the whole seconds of the exact instant.
+        let now_nanos = i128::from(now.secs) * 1_000_000_000 + i128::from(now.nanos);
+        let back = i128::try_from(duration.as_nanos()).unwrap_or(i128::MAX);
+        let then = if negative {
+            now_nanos.saturating_add(back)
+        } else {
+            now_nanos.saturating_sub(back)
+        };
+        return Ok(then.div_euclid(1_000_000_000).to_string());
     }
     if let Some(time) = parse_date(value) {
         return Ok(format!("{}.{:09}", time.secs, time.nanos));

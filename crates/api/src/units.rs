@@ -64,14 +64,13 @@ fn parse_size(text: &str, base: f64) -> Result<i64, SizeError> {
         rest = tail;
     }
     let mut exponent = 0;
-    if let [unit, tail @ ..] = rest {
-        if let Some(position) = b"kmgtp"
+    if let [unit, tail @ ..] = rest
+        && let Some(position) = b"kmgtp"
             .iter()
             .position(|u| *u == unit.to_ascii_lowercase())
-        {
-            exponent = position as i32 + 1;
-            rest = tail;
-        }
+    {
+        exponent = position as i32 + 1;
+        rest = tail;
     }
     if let [b'i' | b'I', tail @ ..] = rest {
         rest = tail;

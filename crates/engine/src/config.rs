@@ -13,6 +13,13 @@ pub struct DaemonConfig {
     pub hosts: Vec<String>,
     /// Where containers' cgroups go; by default a `pier` group beneath the daemon's own.
     pub cgroup_parent: Option<String>,
+    /// The Linux bridge of the default `bridge` network (`-b/--bridge`, `pier0`). Its name
+    /// also names the daemon's nftables table, so two daemons with different bridges leave
+    /// each other's rules alone.
+    pub bridge: String,
+    /// The default network's gateway address and prefix (`--bip`, e.g. `172.17.0.1/16`);
+    /// by default the first free subnet of Docker's pools.
+    pub bip: Option<String>,
     /// The `pier` executable that runs `pier runtime create` (the daemon's own, normally).
     pub pier_exe: PathBuf,
 }
@@ -20,6 +27,7 @@ pub struct DaemonConfig {
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/pier";
 pub const DEFAULT_EXEC_ROOT: &str = "/run/pier";
 pub const DEFAULT_HOST: &str = "unix:///run/pier/pier.sock";
+pub const DEFAULT_BRIDGE: &str = "pier0";
 
 impl DaemonConfig {
     pub fn runtime_root(&self) -> PathBuf {
@@ -32,5 +40,15 @@ impl DaemonConfig {
 
     pub fn volumes_dir(&self) -> PathBuf {
         self.data_root.join("volumes")
+    }
+
+    /// The daemon's nftables table: `pier` beside the default bridge, `pier_<bridge>` beside
+    /// any other.
+    pub fn nft_table(&self) -> String {
+        if self.bridge == DEFAULT_BRIDGE {
+            "pier".to_owned()
+        } else {
+            format!("pier_{}", self.bridge.replace(['-', '.'], "_"))
+        }
     }
 }

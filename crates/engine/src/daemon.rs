@@ -20,7 +20,9 @@ enum Listener {
 pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
     let pid_file = PidFile::take(&config.exec_root.join("pier.pid"))?;
     let engine = Engine::open(config)?;
+    engine.init_networking().await?;
     engine.restore_containers().await?;
+    engine.reconcile_networking().await;
     let mut listeners = Vec::new();
     for host in &engine.config.hosts {
         listeners.push(listen(host).await?);

@@ -110,3 +110,16 @@ impl From<runtime::Error> for EngineError {
         EngineError::Runtime(e.to_string(), kind)
     }
 }
+
+impl From<net::NetError> for EngineError {
+    fn from(e: net::NetError) -> Self {
+        let kind = match e.kind() {
+            net::ErrorKind::NotFound => ErrorKind::NotFound,
+            net::ErrorKind::Conflict => ErrorKind::Conflict,
+            net::ErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
+            net::ErrorKind::Unavailable => ErrorKind::Unavailable,
+            net::ErrorKind::Internal => ErrorKind::Internal,
+        };
+        EngineError::Runtime(e.to_string(), kind)
+    }
+}

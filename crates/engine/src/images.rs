@@ -55,11 +55,11 @@ impl Engine {
     /// labels ride along as Docker's do.
     pub(crate) fn publish_image(&self, action: &str, id: &Digest, name: &str) {
         let mut event = Event::new("image", action, id.to_string()).attribute("name", name);
-        if let Ok(config) = self.images.config(id) {
-            if let Some(labels) = config.config().and_then(|c| c.labels.as_ref()) {
-                for (key, value) in labels {
-                    event = event.attribute(key, value.clone());
-                }
+        if let Ok(config) = self.images.config(id)
+            && let Some(labels) = config.config().and_then(|c| c.labels.as_ref())
+        {
+            for (key, value) in labels {
+                event = event.attribute(key, value.clone());
             }
         }
         self.events.publish(event);

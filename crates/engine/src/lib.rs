@@ -16,6 +16,7 @@ pub mod events;
 pub mod exec;
 mod images;
 pub mod logs;
+mod network;
 pub mod server;
 mod shim;
 pub mod spec;
@@ -49,6 +50,9 @@ pub struct Engine {
     /// Held (shared) by every tidy-up that runs after its answer; taken whole at shutdown, so
     /// that a daemon stops only once they are done.
     tidying: Arc<tokio::sync::RwLock<()>>,
+    /// Set once by the daemon before it serves; an engine opened without serving has none
+    /// (its containers get a network namespace of their own and nothing in it).
+    networking: std::sync::OnceLock<network::Networking>,
 }
 
 impl Engine {
@@ -75,6 +79,7 @@ impl Engine {
             execs: exec::Execs::default(),
             started: std::time::SystemTime::now(),
             tidying: Arc::default(),
+            networking: std::sync::OnceLock::new(),
         }))
     }
 

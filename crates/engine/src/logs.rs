@@ -53,10 +53,10 @@ impl Engine {
                 let Ok(mut reader) = LogReader::open(&path) else {
                     return;
                 };
-                if let Some(n) = options.tail {
-                    if reader.tail(n).is_err() {
-                        return;
-                    }
+                if let Some(n) = options.tail
+                    && reader.tail(n).is_err()
+                {
+                    return;
                 }
                 let mut finishing = false;
                 loop {

@@ -27,7 +27,12 @@ pub struct ShimIo<'a> {
 /// container's shim. Returns once the shim reports the container created (its init waiting
 /// for start) or failed; the shim goes on running, and tokio reaps it when it ends. Gives
 /// back the pid of the container's init.
-pub async fn create(config: &DaemonConfig, id: &str, bundle: &Path, io: &ShimIo<'_>) -> Result<i32> {
+pub async fn create(
+    config: &DaemonConfig,
+    id: &str,
+    bundle: &Path,
+    io: &ShimIo<'_>,
+) -> Result<i32> {
     let mut command = Command::new(&config.pier_exe);
     command
         .arg("runtime")

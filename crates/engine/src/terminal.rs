@@ -24,11 +24,11 @@ pub fn receive_fd(stream: &UnixStream) -> Result<OwnedFd> {
         .cmsgs()
         .map_err(|e| EngineError::Internal(format!("receiving the terminal: {e}")))?;
     for cmsg in cmsgs {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel just installed this descriptor in our table for us alone.
-                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
+        if let ControlMessageOwned::ScmRights(fds) = cmsg
+            && let Some(&fd) = fds.first()
+        {
+            // SAFETY: the kernel just installed this descriptor in our table for us alone.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
         }
     }
     Err(EngineError::Internal("the runtime sent no terminal".into()))

@@ -25,6 +25,8 @@ impl Daemon {
             exec_root: root.path().join("exec"),
             hosts: Vec::new(),
             cgroup_parent: None,
+            bridge: engine::config::DEFAULT_BRIDGE.into(),
+            bip: None,
             pier_exe: "/usr/local/bin/pier".into(),
         };
         let engine = Engine::open(config).unwrap();

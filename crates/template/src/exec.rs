@@ -215,12 +215,10 @@ impl<'t, 'd> State<'t, 'd, '_> {
                 break;
             }
         }
-        if !iterated {
-            if let Some(else_list) = &branch.else_list {
-                let flow = self.walk_list(dot, else_list);
-                self.vars.truncate(scope);
-                return flow;
-            }
+        if !iterated && let Some(else_list) = &branch.else_list {
+            let flow = self.walk_list(dot, else_list);
+            self.vars.truncate(scope);
+            return flow;
         }
         self.vars.truncate(scope);
         Ok(Flow::Normal)
@@ -326,10 +324,12 @@ impl<'t, 'd> State<'t, 'd, '_> {
             && matches!(text.as_bytes()[1], b'x' | b'X')
             && !text.contains(['p', 'P']);
         let rune = text.starts_with('\'');
-        if let Some(float) = number.float {
-            if !hex_int && !rune && text.contains(['.', 'e', 'E', 'p', 'P']) {
-                return Ok(Val::Float(float));
-            }
+        if let Some(float) = number.float
+            && !hex_int
+            && !rune
+            && text.contains(['.', 'e', 'E', 'p', 'P'])
+        {
+            return Ok(Val::Float(float));
         }
         if let Some(int) = number.int {
             return Ok(Val::Int(int));
@@ -440,10 +440,10 @@ impl<'t, 'd> State<'t, 'd, '_> {
         if let Some(value) = map.get(name) {
             return Ok(Val::element(value, of_strings));
         }
-        if let (Some(root_type), Some(root)) = (self.options.root_type, self.root) {
-            if std::ptr::eq(root, map) {
-                return self.error(format!("can't evaluate field {name} in type {root_type}"));
-            }
+        if let (Some(root_type), Some(root)) = (self.options.root_type, self.root)
+            && std::ptr::eq(root, map)
+        {
+            return self.error(format!("can't evaluate field {name} in type {root_type}"));
         }
         match self.options.missing_key {
             MissingKey::NoValue => Ok(Val::Invalid),

@@ -428,12 +428,11 @@ impl Printer {
             }
             'U' => {
                 let mut text = format!("U+{magnitude:04X}");
-                if self.sharp {
-                    if let Some(c) = char::from_u32(u32::try_from(magnitude).unwrap_or(u32::MAX))
+                if self.sharp
+                    && let Some(c) = char::from_u32(u32::try_from(magnitude).unwrap_or(u32::MAX))
                         .filter(|c| is_print(*c))
-                    {
-                        let _ = write!(text, " '{c}'");
-                    }
+                {
+                    let _ = write!(text, " '{c}'");
                 }
                 return self.pad(out, &text);
             }
@@ -464,10 +463,10 @@ impl Printer {
             }
             None => {}
         }
-        if let Some(target) = zero_pad_to {
-            if digits.len() < target {
-                digits = "0".repeat(target - digits.len()) + &digits;
-            }
+        if let Some(target) = zero_pad_to
+            && digits.len() < target
+        {
+            digits = "0".repeat(target - digits.len()) + &digits;
         }
         let prefix = match (base, self.sharp || verb == 'O') {
             (2, true) if self.sharp => "0b",

@@ -104,10 +104,10 @@ impl Error {
 /// The message of an error response: Docker's `{"message": ...}`, else the body's text,
 /// else what the docker client says when a route is unknown.
 pub(crate) fn daemon_message(status: StatusCode, path: &str, body: &[u8]) -> String {
-    if let Ok(error) = serde_json::from_slice::<crate::types::ErrorResponse>(body) {
-        if !error.message.is_empty() {
-            return error.message;
-        }
+    if let Ok(error) = serde_json::from_slice::<crate::types::ErrorResponse>(body)
+        && !error.message.is_empty()
+    {
+        return error.message;
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();

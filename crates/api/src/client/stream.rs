@@ -54,10 +54,10 @@ impl Stream for ByteStream {
                     })));
                 }
                 Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        if !data.is_empty() {
-                            return Poll::Ready(Some(Ok(data)));
-                        }
+                    if let Ok(data) = frame.into_data()
+                        && !data.is_empty()
+                    {
+                        return Poll::Ready(Some(Ok(data)));
                     }
                 }
             }
@@ -240,10 +240,10 @@ impl Stream for OutputStream {
                 }
                 None => {
                     this.done = true;
-                    if let Some(decoder) = &this.decoder {
-                        if let Err(error) = decoder.finish() {
-                            return Poll::Ready(Some(Err(error.into())));
-                        }
+                    if let Some(decoder) = &this.decoder
+                        && let Err(error) = decoder.finish()
+                    {
+                        return Poll::Ready(Some(Err(error.into())));
                     }
                     return Poll::Ready(None);
                 }

@@ -63,10 +63,14 @@ impl Engine {
         spec::apply_host_defaults(&mut host);
         let id = names::new_id()?;
         let dir = self.config.containers_dir().join(&id);
+        let undo = |engine: &Engine| {
+            engine.forget_endpoints(&id);
+            let _ = engine.remove_container_dir(&id, &dir);
+        };
         let container = match self.make_container(&id, &name, &image, config, host, &dir) {
             Ok(c) => c,
             Err(e) => {
-                let _ = self.remove_container_dir(&id, &dir);
+                undo(self);
                 return Err(e);
             }
         };
@@ -74,13 +78,13 @@ impl Engine {
         let handle = match self.containers.insert(container) {
             Ok(h) => h,
             Err(e) => {
-                let _ = self.remove_container_dir(&id, &dir);
+                undo(self);
                 return Err(e);
             }
         };
         if let Err(e) = self.persist(&handle) {
             self.containers.forget(&id);
-            let _ = self.remove_container_dir(&id, &dir);
+            undo(self);
             return Err(e);
         }
         self.events.publish(
@@ -107,7 +111,9 @@ impl Engine {
         }
         let hostname = config.hostname.clone();
         let domainname = config.domainname.clone();
-        let etc = write_etc_files(dir, &hostname, &domainname)?;
+        let endpoints = self.plan_endpoints(id, name, &host)?;
+        let own_ip = endpoints.first().map(|e| e.ip);
+        let etc = write_etc_files(dir, &hostname, &domainname, own_ip)?;
         let mut container = Container {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -124,6 +130,7 @@ impl Engine {
             hosts_path: etc.hosts,
             resolv_conf_path: etc.resolv_conf,
             mounts: Vec::new(),
+            endpoints,
             dir: dir.to_owned(),
         };
         container.mounts = self.resolve_mounts(&container)?;

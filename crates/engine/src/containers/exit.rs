@@ -69,6 +69,7 @@ impl Engine {
             }
             (state.exit_code, record.host_config.auto_remove)
         };
+        self.release_ports(&handle.snapshot()).await;
         let _ = self.persist(handle);
         self.publish_container_with(handle, "die", &[("exitCode", code.to_string())]);
         let mut exits = 0;
@@ -101,12 +102,14 @@ impl Engine {
         });
     }
 
-    /// What a run held once it is over: the runtime's record (and with it the cgroups) and
-    /// the rootfs mount. Best effort.
+    /// What a run held once it is over: its network (port rules and their reservation, the
+    /// veth), the runtime's record (and with it the cgroups) and the rootfs mount. Best effort.
     pub(crate) async fn release_run(self: &Arc<Self>, handle: &Handle) {
+        let container = handle.snapshot();
+        self.release_endpoints(&container).await;
         let engine = self.clone();
         let id = handle.id.clone();
-        let dir = handle.record().dir.clone();
+        let dir = container.dir;
         let _ = crate::blocking(move || {
             let _ = engine.runtime.delete(&id, true);
             engine.unmount_rootfs(&dir)

@@ -71,6 +71,19 @@ impl Engine {
             Ok(())
         })
         .await?;
+        // Published ports first: a port someone has fails the start before anything is made.
+        let mut endpoints = container.endpoints.clone();
+        match self.reserve_ports(&container).await {
+            Ok(ports) => {
+                if let Some(first) = endpoints.first_mut() {
+                    first.ports = ports;
+                }
+            }
+            Err(e) => {
+                self.record_start_failure(&handle, &e).await;
+                return Err(e);
+            }
+        }
         let io = ShimIo {
             log_path: &container.log_path,
             log_max_size: log_option(&container, "max-size").unwrap_or(LOG_MAX_SIZE),
@@ -79,19 +92,24 @@ impl Engine {
             stdin_once: container.config.stdin_once,
         };
         let started = match shim::create(&self.config, &container.id, &container.dir, &io).await {
-            Ok(pid) => {
-                self.connect_waiting_attachers(&handle).await;
-                let engine = self.clone();
-                let id = container.id.clone();
-                crate::blocking(move || {
-                    engine.runtime.start_created(&id).map_err(|e| match e {
-                        runtime::Error::ExecFailed { message, .. } => shim::start_failure(&message),
-                        other => other.into(),
-                    })?;
-                    Ok(pid)
-                })
-                .await
-            }
+            Ok(pid) => match self.connect_endpoints(&container.id, &endpoints, pid).await {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    self.connect_waiting_attachers(&handle).await;
+                    let engine = self.clone();
+                    let id = container.id.clone();
+                    crate::blocking(move || {
+                        engine.runtime.start_created(&id).map_err(|e| match e {
+                            runtime::Error::ExecFailed { message, .. } => {
+                                shim::start_failure(&message)
+                            }
+                            other => other.into(),
+                        })?;
+                        Ok(pid)
+                    })
+                    .await
+                }
+            },
             Err(e) => Err(e),
         };
         let pid = match started {
@@ -110,6 +128,7 @@ impl Engine {
             record.state.oom_killed = false;
             record.state.started_at = crate::now_rfc3339();
             record.state.finished_at = super::model::ZERO_TIME.into();
+            record.endpoints = endpoints;
         }
         self.persist(&handle)?;
         self.publish_volume_mounts(&container);

@@ -102,6 +102,10 @@ pub struct Container {
     pub hosts_path: PathBuf,
     pub resolv_conf_path: PathBuf,
     pub mounts: Vec<MountRecord>,
+    /// Its attachments to networks (the default bridge's, for now), with its address, and
+    /// its published ports while it runs.
+    #[serde(default)]
+    pub endpoints: Vec<net::records::EndpointRecord>,
     /// The container's directory: bundle (config.json, rootfs), writable layer, files, log.
     pub dir: PathBuf,
 }

@@ -65,12 +65,15 @@ impl Engine {
         self.execs.forget_container(&id);
         self.publish_container(&handle, "destroy");
         handle.progress.send_modify(|p| p.removed = true);
-        // What the container leaves behind (its runtime state and cgroups, the rootfs mount,
-        // the writable layer, ~3 ms) goes after the answer, not on the path the client waits
-        // on; `sweep_orphans` at start-up takes whatever a crash interrupts.
+        self.forget_endpoints(&id);
+        // What the container leaves behind (its network, runtime state and cgroups, the
+        // rootfs mount, the writable layer, ~3 ms) goes after the answer, not on the path the
+        // client waits on; `sweep_orphans` at start-up takes whatever a crash interrupts.
         let engine = self.clone();
-        let dir = handle.record().dir.clone();
+        let container = handle.snapshot();
         self.spawn_tidy(async move {
+            engine.release_endpoints(&container).await;
+            let dir = container.dir;
             let _ = crate::blocking(move || {
                 let _ = engine.runtime.delete(&id, true);
                 if let Err(e) = engine.remove_container_dir(&id, &dir) {

@@ -74,6 +74,7 @@ mod tests {
             hosts_path: Default::default(),
             resolv_conf_path: Default::default(),
             mounts: Vec::new(),
+            endpoints: Vec::new(),
             dir: Default::default(),
         }
     }

@@ -53,12 +53,11 @@ impl Engine {
         if let Err(e) = self.images.remove_snapshot(id, dir) {
             first.get_or_insert(e.into());
         }
-        if first.is_none() {
-            if let Err(e) = std::fs::remove_dir_all(dir) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    first.get_or_insert(EngineError::io("removing", dir, e));
-                }
-            }
+        if first.is_none()
+            && let Err(e) = std::fs::remove_dir_all(dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            first.get_or_insert(EngineError::io("removing", dir, e));
         }
         first.map_or(Ok(()), Err)
     }
@@ -71,7 +70,13 @@ pub struct EtcFiles {
     pub resolv_conf: PathBuf,
 }
 
-pub fn write_etc_files(dir: &Path, hostname: &str, domainname: &str) -> Result<EtcFiles> {
+/// `own_ip`: the container's address on its network, for its hostname in /etc/hosts.
+pub fn write_etc_files(
+    dir: &Path,
+    hostname: &str,
+    domainname: &str,
+    own_ip: Option<std::net::Ipv4Addr>,
+) -> Result<EtcFiles> {
     let files = EtcFiles {
         hostname: dir.join("hostname"),
         hosts: dir.join("hosts"),
@@ -83,12 +88,13 @@ pub fn write_etc_files(dir: &Path, hostname: &str, domainname: &str) -> Result<E
     } else {
         format!("{hostname}.{domainname} {hostname}")
     };
-    write(
-        &files.hosts,
-        &format!(
+    let hosts = match own_ip {
+        Some(ip) => net::etc::hosts(hostname, domainname, Some(ip.into()), &[]),
+        None => format!(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{fqdn}\n"
         ),
-    )?;
+    };
+    write(&files.hosts, &hosts)?;
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     write(&files.resolv_conf, &container_resolv_conf(&host))?;
     Ok(files)

@@ -1,13 +1,14 @@
 //! What list and inspect show of containers, in the API's shapes, from the in-memory records
 //! alone (never the disk, never the shims: listing stays fast at thousands of containers).
 
+use net::records::NetworkRecord;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use api::filters::Filters;
 use api::types::{
     ContainerInspectResponse, ContainerState, ContainerSummary, GraphDriverData, MountPoint,
-    NetworkSettings, SummaryHostConfig, SummaryNetworkSettings,
+    SummaryHostConfig, SummaryNetworkSettings,
 };
 
 use crate::Engine;
@@ -32,6 +33,7 @@ const LIST_FILTERS: &[&str] = &[
 impl Engine {
     pub fn list_containers(&self, options: &ListOptions) -> Result<Vec<ContainerSummary>> {
         let filters = &options.filters;
+        let networks = self.known_networks();
         filters
             .validate(LIST_FILTERS)
             .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
@@ -135,7 +137,7 @@ impl Engine {
             {
                 continue;
             }
-            out.push(summary(&c));
+            out.push(summary(&c, &networks));
             if options.limit > 0 && out.len() as i64 >= options.limit {
                 break;
             }
@@ -145,7 +147,7 @@ impl Engine {
 
     pub fn inspect_container(&self, reference: &str) -> Result<ContainerInspectResponse> {
         let c = self.containers.get(reference)?.snapshot();
-        Ok(inspect(&c))
+        Ok(inspect(&c, &self.known_networks()))
     }
 }
 
@@ -188,7 +190,7 @@ fn network_mode(c: &Container) -> String {
     }
 }
 
-pub fn summary(c: &Container) -> ContainerSummary {
+pub fn summary(c: &Container, networks: &[&NetworkRecord]) -> ContainerSummary {
     ContainerSummary {
         id: c.id.clone(),
         names: vec![format!("/{}", c.name)],
@@ -210,7 +212,10 @@ pub fn summary(c: &Container) -> ContainerSummary {
         host_config: SummaryHostConfig {
             network_mode: network_mode(c),
         },
-        network_settings: Some(SummaryNetworkSettings::default()),
+        ports: crate::network::summary_ports(c),
+        network_settings: Some(SummaryNetworkSettings {
+            networks: crate::network::network_settings(c, networks).networks,
+        }),
         mounts: mount_points(&c.mounts),
         ..Default::default()
     }
@@ -254,7 +259,7 @@ pub fn status_text(c: &Container, now: SystemTime) -> String {
     }
 }
 
-pub fn inspect(c: &Container) -> ContainerInspectResponse {
+pub fn inspect(c: &Container, networks: &[&NetworkRecord]) -> ContainerInspectResponse {
     let status = c.state.status;
     ContainerInspectResponse {
         id: c.id.clone(),
@@ -306,7 +311,7 @@ pub fn inspect(c: &Container) -> ContainerInspectResponse {
         },
         mounts: mount_points(&c.mounts),
         config: c.config.clone(),
-        network_settings: NetworkSettings::default(),
+        network_settings: crate::network::network_settings(c, networks),
         ..Default::default()
     }
 }

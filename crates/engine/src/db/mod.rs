@@ -1,5 +1,5 @@
 //! The engine's part of the metadata store (`<data-root>/metadata.db`, shared with the image
-//! store, which keeps its own tables): containers and volumes, each row the JSON of the
+//! store, which keeps its own tables): containers, volumes and networks, each row the JSON of the
 //! record beside the columns that must be unique. The daemon's working state is in memory;
 //! every change is written through here in one transaction before it is acknowledged.
 
@@ -105,6 +105,7 @@ impl Db {
 pub enum Table {
     Containers,
     Volumes,
+    Networks,
 }
 
 impl Table {
@@ -112,6 +113,7 @@ impl Table {
         match self {
             Table::Containers => "containers",
             Table::Volumes => "volumes",
+            Table::Networks => "networks",
         }
     }
 }

@@ -6,7 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 const COMPONENT: &str = "engine";
 
 /// Each entry brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE containers (
         key TEXT PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -17,7 +18,15 @@ const MIGRATIONS: &[&str] = &["
         name TEXT NOT NULL UNIQUE,
         record TEXT NOT NULL
     );
-"];
+",
+    "
+    CREATE TABLE networks (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    );
+",
+];
 
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(

@@ -127,13 +127,13 @@ impl ContentStore {
     /// Stores `bytes` (verified against `expected` if given) and gives back their digest.
     pub fn write_bytes(&self, bytes: &[u8], expected: Option<&Digest>) -> Result<Digest> {
         let digest = Digest::of(bytes);
-        if let Some(expected) = expected {
-            if *expected != digest {
-                return Err(ContentError::DigestMismatch {
-                    expected: expected.clone(),
-                    actual: digest,
-                });
-            }
+        if let Some(expected) = expected
+            && *expected != digest
+        {
+            return Err(ContentError::DigestMismatch {
+                expected: expected.clone(),
+                actual: digest,
+            });
         }
         if self.contains(&digest) {
             return Ok(digest);

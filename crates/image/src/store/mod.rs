@@ -174,10 +174,10 @@ impl ImageStore {
         };
         let not_found = || ImageError::NotFound(shown.clone());
         let full = name.strip_prefix("sha256:").unwrap_or(name);
-        if full.len() == 64 {
-            if let Ok(id) = Digest::from_hex(full) {
-                return self.get(&id)?.map(|r| (r, None)).ok_or_else(not_found);
-            }
+        if full.len() == 64
+            && let Ok(id) = Digest::from_hex(full)
+        {
+            return self.get(&id)?.map(|r| (r, None)).ok_or_else(not_found);
         }
         if let Ok(reference) = Reference::parse(name) {
             let reference = reference.with_default_tag();

@@ -39,14 +39,12 @@ impl ImageStore {
         let mut removed = Vec::new();
         let users = self.containers_using(&record.id)?;
         if let Some(reference) = by_reference {
-            if !force {
-                if let Some(container) = users.first() {
-                    return Err(ImageError::Conflict(format!(
-                        "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
-                        short(container),
-                        short(record.id.hex())
-                    )));
-                }
+            if !force && let Some(container) = users.first() {
+                return Err(ImageError::Conflict(format!(
+                    "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
+                    short(container),
+                    short(record.id.hex())
+                )));
             }
             let others = (record.tags.len() + record.repo_digests.len()).saturating_sub(1);
             // The last name goes with the image itself, in one transaction, unless something

@@ -101,10 +101,10 @@ impl ImageStore {
                         } else {
                             self.hash_one(job)
                         };
-                        if let Err(e) = done {
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert(e);
-                            }
+                        if let Err(e) = done
+                            && let Ok(mut slot) = first_error.lock()
+                        {
+                            slot.get_or_insert(e);
                         }
                     }
                 });

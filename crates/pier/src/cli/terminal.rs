@@ -56,10 +56,10 @@ fn install_panic_hook() {
     INSTALLED.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if let Ok(slot) = SAVED.lock() {
-                if let Some(saved) = slot.as_ref() {
-                    let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
-                }
+            if let Ok(slot) = SAVED.lock()
+                && let Some(saved) = slot.as_ref()
+            {
+                let _ = termios::tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
             }
             previous(info);
         }));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use engine::DaemonConfig;
-use engine::config::{DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST};
+use engine::config::{DEFAULT_BRIDGE, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_HOST};
 
 #[derive(Args)]
 pub struct DaemonArgs {
@@ -18,6 +18,12 @@ pub struct DaemonArgs {
     /// Daemon socket(s) to listen on: unix:///path or tcp://127.0.0.1:port
     #[arg(short = 'H', long = "host")]
     hosts: Vec<String>,
+    /// Attach containers of the default network to this Linux bridge
+    #[arg(short = 'b', long, default_value = DEFAULT_BRIDGE)]
+    bridge: String,
+    /// The default bridge's address and prefix (e.g. 172.17.0.1/16)
+    #[arg(long)]
+    bip: Option<String>,
     /// Parent cgroup for all containers
     #[arg(long)]
     cgroup_parent: Option<String>,
@@ -50,6 +56,8 @@ pub fn main(args: DaemonArgs) -> ExitCode {
         exec_root: args.exec_root,
         hosts,
         cgroup_parent: args.cgroup_parent,
+        bridge: args.bridge,
+        bip: args.bip,
         pier_exe,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

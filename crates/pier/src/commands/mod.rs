@@ -44,6 +44,8 @@ pub enum Command {
     Pause(container::ContainersArgs),
     /// List containers
     Ps(container::PsArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(container::PortArgs),
     /// Rename a container
     Rename(container::RenameArgs),
     /// Restart one or more containers
@@ -104,6 +106,7 @@ pub async fn dispatch(ctx: &Context, command: Command, debug: bool) -> Result<()
         Command::Logs(args) => c::logs(ctx, args).await,
         Command::Pause(args) => c::pause(ctx, args).await,
         Command::Ps(args) => c::ps(ctx, args).await,
+        Command::Port(args) => c::port(ctx, args).await,
         Command::Rename(args) => c::rename(ctx, args).await,
         Command::Restart(args) => c::restart(ctx, args).await,
         Command::Rm(args) => c::rm(ctx, args).await,

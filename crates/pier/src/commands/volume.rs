@@ -105,12 +105,12 @@ fn kv(items: &[String]) -> BTreeMap<String, String> {
 }
 
 async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
-    if let (Some(flag), Some(arg)) = (&args.name_flag, &args.name) {
-        if flag != arg {
-            return Err(CliError::other(
-                "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
-            ));
-        }
+    if let (Some(flag), Some(arg)) = (&args.name_flag, &args.name)
+        && flag != arg
+    {
+        return Err(CliError::other(
+            "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
+        ));
     }
     let body = VolumeCreateOptions {
         name: args.name.or(args.name_flag).unwrap_or_default(),

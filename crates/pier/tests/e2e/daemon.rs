@@ -293,6 +293,18 @@ impl PierDaemon {
         cmd
     }
 
+    /// `PROGRAM ARGS` in the daemon's network namespace (entered with `nsenter --net`, which
+    /// keeps the cgroup mounts in view), output captured.
+    pub fn in_netns(&self, program: &str, args: &[&str]) -> Output {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--net=/run/netns/{}", self.netns))
+            .arg("--")
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null());
+        run_captured(&mut cmd, &format!("{program} {args:?} in the netns"), self)
+    }
+
     /// `pier ARGS`, output captured; fails the test if it takes longer than [`COMMAND_TIMEOUT`].
     pub fn pier(&self, args: &[&str]) -> Output {
         run_captured(self.pier_cmd().args(args), &format!("pier {args:?}"), self)
@@ -915,11 +927,12 @@ fn force_teardown(dir: &Path, netns: &str, ids: &[String], ns_inode: Option<u64>
         for (pid, started) in [("pid", "pid_start_time"), ("shim_pid", "shim_start_time")] {
             let pid = state[pid].as_i64().and_then(|p| i32::try_from(p).ok());
             let started = state[started].as_u64();
-            if let (Some(pid), Some(started)) = (pid, started) {
-                if pid > 0 && start_time(pid) == Some(started) {
-                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                    killed.push(pid);
-                }
+            if let (Some(pid), Some(started)) = (pid, started)
+                && pid > 0
+                && start_time(pid) == Some(started)
+            {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                killed.push(pid);
             }
         }
     }
@@ -951,10 +964,10 @@ fn force_teardown(dir: &Path, netns: &str, ids: &[String], ns_inode: Option<u64>
     if Path::new("/run/netns").join(netns).exists() {
         let _ = quiet(Command::new("ip").args(["netns", "delete", netns]));
     }
-    if let Err(e) = std::fs::remove_dir_all(dir) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            eprintln!("removing {}: {e}", dir.display());
-        }
+    if let Err(e) = std::fs::remove_dir_all(dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("removing {}: {e}", dir.display());
     }
     let mut left = Vec::new();
     for (pid, cmd) in processes_of(dir, ids, ns_inode) {

@@ -276,10 +276,10 @@ impl Dockerd {
 
     /// Processes and mounts still there once dockerd and its containerd have exited.
     fn left_by_shutdown(&self, ns_inode: Option<u64>) -> Vec<String> {
-        if let Some(pid) = self.containerd {
-            if !wait_gone(&[pid], Duration::from_secs(15)) {
-                return vec![format!("left by dockerd: its containerd {pid}")];
-            }
+        if let Some(pid) = self.containerd
+            && !wait_gone(&[pid], Duration::from_secs(15))
+        {
+            return vec![format!("left by dockerd: its containerd {pid}")];
         }
         let mut left = Vec::new();
         for (pid, cmd) in processes_of(&self.dir, &self.name, ns_inode) {
@@ -458,12 +458,12 @@ fn leftovers(dir: &Path, name: &str, ns_inode: Option<u64>) -> Vec<String> {
 /// process of the fixture killed by PID, mounts under its directory detached, its network
 /// namespace and cgroups removed, its directory deleted. Gives back what is left.
 fn teardown(dir: &Path, name: &str, ns_inode: Option<u64>, containerd: Option<i32>) -> Vec<String> {
-    if let Some(pid) = containerd {
-        if !wait_gone(&[pid], Duration::from_secs(15)) {
-            eprintln!("containerd {pid} of {name} outlived dockerd: killed");
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            wait_gone(&[pid], Duration::from_secs(10));
-        }
+    if let Some(pid) = containerd
+        && !wait_gone(&[pid], Duration::from_secs(15))
+    {
+        eprintln!("containerd {pid} of {name} outlived dockerd: killed");
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        wait_gone(&[pid], Duration::from_secs(10));
     }
     let stray = processes_of(dir, name, ns_inode);
     if !stray.is_empty() {
@@ -491,10 +491,10 @@ fn teardown(dir: &Path, name: &str, ns_inode: Option<u64>, containerd: Option<i3
             eprintln!("removing cgroup {}: {e}", cg.display());
         }
     }
-    if let Err(e) = std::fs::remove_dir_all(dir) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            eprintln!("removing {}: {e}", dir.display());
-        }
+    if let Err(e) = std::fs::remove_dir_all(dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("removing {}: {e}", dir.display());
     }
     leftovers(dir, name, ns_inode)
 }

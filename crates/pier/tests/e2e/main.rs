@@ -11,6 +11,7 @@ mod engine_docker_py;
 mod engine_newcomer;
 mod engine_survival;
 mod image_interop;
+mod net_bridge;
 mod runtime_bad_input;
 mod runtime_basics;
 mod runtime_cgroup_v2;

@@ -350,10 +350,10 @@ pub fn processes_in_cgroup_named(id: &str) -> Vec<i32> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        if let Ok(cg) = std::fs::read_to_string(entry.path().join("cgroup")) {
-            if cg.contains(&needle) {
-                pids.push(pid);
-            }
+        if let Ok(cg) = std::fs::read_to_string(entry.path().join("cgroup"))
+            && cg.contains(&needle)
+        {
+            pids.push(pid);
         }
     }
     pids

@@ -138,14 +138,14 @@ impl Window {
             since: read(since)?,
             until: read(until)?,
         };
-        if let (Some(s), Some(u)) = (window.since, window.until) {
-            if u < s {
-                return Err(ApiError::bad_request(format!(
-                    "`since` time ({}) cannot be after `until` time ({})",
-                    since.unwrap_or_default(),
-                    until.unwrap_or_default()
-                )));
-            }
+        if let (Some(s), Some(u)) = (window.since, window.until)
+            && u < s
+        {
+            return Err(ApiError::bad_request(format!(
+                "`since` time ({}) cannot be after `until` time ({})",
+                since.unwrap_or_default(),
+                until.unwrap_or_default()
+            )));
         }
         Ok(window)
     }

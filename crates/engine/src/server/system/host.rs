@@ -150,10 +150,10 @@ pub fn fds_and_threads() -> (i64, i64) {
 /// first use (written aside and renamed, so that a crash never leaves half of one).
 pub fn engine_id(data_root: &Path) -> Result<String> {
     let path = data_root.join("engine-id");
-    if let Ok(id) = std::fs::read_to_string(&path) {
-        if !id.trim().is_empty() {
-            return Ok(id.trim().to_owned());
-        }
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && !id.trim().is_empty()
+    {
+        return Ok(id.trim().to_owned());
     }
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")

@@ -9,6 +9,7 @@ mod lifecycle;
 mod logs;
 mod mounts;
 mod options;
+mod port;
 mod ports;
 mod ps;
 mod run;
@@ -23,6 +24,7 @@ pub use lifecycle::{
     restart, rm, start, stop, unpause, wait,
 };
 pub use logs::{LogsArgs, logs};
+pub use port::{PortArgs, port};
 pub use ps::{PsArgs, ps};
 pub use run::{CreateArgs, RunArgs, create, run};
 
@@ -49,6 +51,8 @@ pub enum ContainerCommand {
     Ls(PsArgs),
     /// Pause all processes within one or more containers
     Pause(ContainersArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(PortArgs),
     /// Rename a container
     Rename(RenameArgs),
     /// Restart one or more containers
@@ -78,6 +82,7 @@ pub async fn dispatch(ctx: &Context, command: ContainerCommand) -> Result<(), Cl
         ContainerCommand::Logs(args) => logs(ctx, args).await,
         ContainerCommand::Ls(args) => ps(ctx, args).await,
         ContainerCommand::Pause(args) => pause(ctx, args).await,
+        ContainerCommand::Port(args) => port(ctx, args).await,
         ContainerCommand::Rename(args) => rename(ctx, args).await,
         ContainerCommand::Restart(args) => restart(ctx, args).await,
         ContainerCommand::Rm(args) => rm(ctx, args).await,

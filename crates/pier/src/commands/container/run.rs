@@ -102,12 +102,12 @@ fn plan(opts: &ContainerOptions, streams: Streams) -> Result<CreatePlan, CliErro
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let size = if opts.tty { terminal::size() } else { None };
     let plan = translate::translate(opts, streams, size, &cwd).map_err(CliError::Other)?;
-    if let Some(path) = &plan.cidfile {
-        if std::path::Path::new(path).exists() {
-            return Err(CliError::other(format!(
-                "container ID file found, make sure the other container isn't running or delete {path}"
-            )));
-        }
+    if let Some(path) = &plan.cidfile
+        && std::path::Path::new(path).exists()
+    {
+        return Err(CliError::other(format!(
+            "container ID file found, make sure the other container isn't running or delete {path}"
+        )));
     }
     Ok(plan)
 }
@@ -207,10 +207,8 @@ pub async fn pull_image(
         if let Some(error) = message.error_message() {
             return Err(CliError::other(error.to_owned()));
         }
-        if !quiet {
-            if let Some(line) = progress_line(&message) {
-                crate::cli::text::print_err(&line);
-            }
+        if !quiet && let Some(line) = progress_line(&message) {
+            crate::cli::text::print_err(&line);
         }
     }
     Ok(())

@@ -1,0 +1,201 @@
+//! The default bridge network through pier's CLI: published ports answer on the daemon's
+//! 127.0.0.1 and on the bridge's gateway, from the host and from another container, keep
+//! answering while the daemon is killed and after it starts again, and leave no rule or veth
+//! once their container is gone. Every daemon runs in a network namespace of its own, so
+//! all of this traffic stays there.
+
+use std::process::Output;
+use std::time::Duration;
+
+use crate::daemon::PierDaemon;
+
+// busybox 1.35's wget crashes with `-T`: the in-container fetches go without it.
+
+/// busybox's httpd serving the container's /etc (its `hostname` file says who answered).
+const HTTPD: [&str; 6] = ["httpd", "-f", "-p", "80", "-h", "/etc"];
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `GET url` from the daemon's network namespace with curl; the body, or None.
+fn fetch(d: &PierDaemon, url: &str) -> Option<String> {
+    let out = d.in_netns("curl", &["-fsS", "-m", "3", url]);
+    out.status.success().then(|| stdout(&out))
+}
+
+/// Waits until `url` answers (httpd takes a moment to listen) and gives the body.
+#[track_caller]
+fn fetch_when_up(d: &PierDaemon, url: &str) -> String {
+    let mut body = None;
+    d.wait_until(&format!("{url} to answer"), Duration::from_secs(10), || {
+        body = fetch(d, url);
+        body.is_some()
+    });
+    body.unwrap_or_default()
+}
+
+/// The chains and rules of the daemon's nftables table, as `nft` lists them.
+fn ruleset(d: &PierDaemon) -> String {
+    stdout(&d.in_netns("nft", &["list", "table", "ip", "pier"]))
+}
+
+/// The names of the veth links in the daemon's namespace.
+fn veths(d: &PierDaemon) -> Vec<String> {
+    let out = d.in_netns("ip", &["-o", "link", "show", "type", "veth"]);
+    stdout(&out)
+        .lines()
+        .filter_map(|l| l.split(':').nth(1))
+        .map(|name| name.trim().split('@').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn published_port_answers_and_is_gone_with_its_container() {
+    let d = PierDaemon::start();
+    let mut args = vec!["run", "-d", "--name", "web", "-p", "18080:80", "busybox"];
+    args.extend(HTTPD);
+    let id = d.pier_ok(&args).trim().to_owned();
+
+    let hostname = fetch_when_up(&d, "http://127.0.0.1:18080/hostname");
+    assert_eq!(hostname.trim(), &id[..12]);
+
+    let inspect = d.inspect("web");
+    let settings = &inspect["NetworkSettings"];
+    let ip = settings["IPAddress"].as_str().unwrap().to_owned();
+    let gateway = settings["Gateway"].as_str().unwrap().to_owned();
+    assert!(ip.starts_with("172.17."), "{settings}");
+    assert_eq!(settings["Networks"]["bridge"]["IPAddress"], ip.as_str());
+    assert_eq!(
+        settings["Ports"]["80/tcp"][0]["HostPort"], "18080",
+        "{settings}"
+    );
+    assert_eq!(settings["MacAddress"].as_str().unwrap().len(), 17);
+
+    // The container's own address, the gateway's published port, and another container
+    // reaching the first one both ways.
+    assert_eq!(
+        fetch(&d, &format!("http://{ip}:80/hostname")).as_deref(),
+        Some(hostname.as_str())
+    );
+    assert_eq!(
+        fetch(&d, &format!("http://{gateway}:18080/hostname")).as_deref(),
+        Some(hostname.as_str())
+    );
+    let from_peer = d.pier_ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        &format!("http://{gateway}:18080/hostname"),
+    ]);
+    assert_eq!(from_peer, hostname);
+    // Hairpin: the container reaches its own published port.
+    let hairpin = d.pier_ok(&[
+        "exec",
+        "web",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        &format!("http://{gateway}:18080/hostname"),
+    ]);
+    assert_eq!(hairpin, hostname);
+
+    assert_eq!(d.pier_ok(&["port", "web"]), "80/tcp -> 0.0.0.0:18080\n");
+    assert_eq!(d.pier_ok(&["port", "web", "80"]), "0.0.0.0:18080\n");
+    let ps = d.pier_ok(&["ps", "--format", "{{.Ports}}"]);
+    assert_eq!(ps.trim(), "0.0.0.0:18080->80/tcp");
+    let missing = d.pier(&["port", "web", "81"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("No public port '81/tcp' published for web"),
+        "{missing:?}"
+    );
+
+    assert!(ruleset(&d).contains(&format!("ctr-{id}")));
+    assert_eq!(veths(&d).len(), 1, "{:?}", veths(&d));
+    d.pier_ok(&["rm", "-f", "web"]);
+    d.wait_until(
+        "the container's rules and veth to go",
+        Duration::from_secs(10),
+        || !ruleset(&d).contains(&id) && veths(&d).is_empty(),
+    );
+    assert_eq!(fetch(&d, "http://127.0.0.1:18080/hostname"), None);
+}
+
+#[test]
+fn a_taken_port_fails_the_start_and_leaves_nothing() {
+    let d = PierDaemon::start();
+    let mut args = vec!["run", "-d", "--name", "first", "-p", "18081:80", "busybox"];
+    args.extend(HTTPD);
+    d.pier_ok(&args);
+    let rules_before = ruleset(&d);
+
+    let mut args = vec!["run", "-d", "--name", "second", "-p", "18081:80", "busybox"];
+    args.extend(HTTPD);
+    let out = d.pier(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("driver failed programming external connectivity on endpoint second")
+            && err.contains("Bind for 0.0.0.0:18081 failed: port is already allocated"),
+        "{err}"
+    );
+    assert_eq!(d.inspect("second")["State"]["Running"], false);
+    assert_eq!(ruleset(&d), rules_before);
+    assert_eq!(veths(&d).len(), 1);
+    // The first keeps its port; the second starts once the port is free again.
+    fetch_when_up(&d, "http://127.0.0.1:18081/hostname");
+    d.pier_ok(&["rm", "-f", "first"]);
+    d.pier_ok(&["start", "second"]);
+    let second = d.inspect("second")["Id"].as_str().unwrap()[..12].to_owned();
+    let body = fetch_when_up(&d, "http://127.0.0.1:18081/hostname");
+    assert_eq!(body.trim(), second);
+
+    let bad = d.pier(&["run", "-d", "-p", "99999:80", "busybox", "true"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("invalid hostPort: 99999"),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn ports_outlive_a_killed_daemon_and_restarts() {
+    let mut d = PierDaemon::start();
+    let mut args = vec!["run", "-d", "--name", "web", "-p", "18082:80", "busybox"];
+    args.extend(HTTPD);
+    let id = d.pier_ok(&args).trim().to_owned();
+    let body = fetch_when_up(&d, "http://127.0.0.1:18082/hostname");
+
+    d.kill9();
+    assert_eq!(
+        fetch(&d, "http://127.0.0.1:18082/hostname").as_deref(),
+        Some(body.as_str()),
+        "the published port stopped answering with the daemon"
+    );
+    d.restart();
+    assert_eq!(
+        fetch(&d, "http://127.0.0.1:18082/hostname").as_deref(),
+        Some(body.as_str())
+    );
+    // The daemon that came back holds the port again: nobody else gets it.
+    let mut args = vec!["run", "-d", "-p", "18082:80", "busybox"];
+    args.extend(HTTPD);
+    assert!(!d.pier(&args).status.success());
+
+    d.pier_ok(&["restart", "-t", "1", "web"]);
+    let body = fetch_when_up(&d, "http://127.0.0.1:18082/hostname");
+    assert_eq!(body.trim(), &id[..12]);
+    assert_eq!(ruleset(&d).matches(&format!("chain ctr-{id}")).count(), 1);
+
+    d.pier_ok(&["rm", "-f", "web"]);
+    d.wait_until("the rules and veths to go", Duration::from_secs(10), || {
+        !ruleset(&d).contains("chain ctr-") && veths(&d).is_empty()
+    });
+}
