@@ -15,6 +15,7 @@ packages=(
   docker.io gzip zstd         # tests: a private dockerd 20.10 for image interop; compressed layers
   hyperfine                   # bench
   nftables curl               # the daemon: NAT and published ports (nft); the demo: curl
+  debootstrap                 # the demo and tests: an nginx image from Debian's packages
 )
 
 missing=()

@@ -12,6 +12,7 @@ mod engine_newcomer;
 mod engine_survival;
 mod image_interop;
 mod net_bridge;
+mod net_nginx;
 mod runtime_bad_input;
 mod runtime_basics;
 mod runtime_cgroup_v2;
