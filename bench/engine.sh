@@ -13,9 +13,9 @@
 #
 # 1. `run --rm busybox true`, N times each (after 2 warm-up runs), with the default network
 #    and with `--network none`, timed from outside by hyperfine (client start to exit): the
-#    median and its ratio to pier's. Docker's and podman's default network is a bridge (a veth
-#    pair per container); pier has no bridge networking yet: its default network is a new
-#    empty network namespace, which the report says. Each engine's series (here and in 2.)
+#    median and its ratio to pier's. Each engine's default network is a bridge with a veth
+#    pair per container (pier's: pier0, made in the bench's network namespace). Each engine's
+#    series (here and in 2.)
 #    begins once podman's background clean-up processes of the series before have ended, and
 #    after 5 s of quiet, so that no engine pays for the one before.
 # 2. 50 `run -d busybox sleep 1000` in a row (timed in total), then one `rm -f` of the 50
@@ -540,8 +540,7 @@ for net in ["default", "none"]:
 if ("pier", "version") in median:
     print(f"{'(floor)':<9} {'pier':<7} {ms(median[('pier', 'version')]):>10}            `version`: client start-up + one API round trip")
     print(f"{'(floor)':<9} {'docker':<7} {ms(median[('docker', 'version')]):>10} {ratio(median[('docker', 'version')], median[('pier', 'version')]):>8}")
-print("   note: pier's default network is not a bridge yet (a new, empty network namespace);")
-print("         docker's and podman's default network is a bridge with a veth pair per container.")
+print("   note: every engine's default network is a bridge with a veth pair per container.")
 
 print()
 print(f"2. {detached} x `run -d busybox sleep 1000` in a row, then one `rm -f` of the {detached} (total times)")
@@ -615,7 +614,7 @@ def verdict(ok): return "met" if ok else "NOT met"
 print(f"  run --rm, --network none: pier {p_none:.1f} ms, docker {d_none:.1f} ms ({d_none / p_none:.1f}x pier's), "
       f"podman {median[('podman', 'none')]:.1f} ms ({median[('podman', 'none')] / p_none:.1f}x)")
 pod_def = median.get(("podman", "default"))
-print(f"  run --rm, default network: pier {p_def:.1f} ms (no bridge yet), docker {d_def:.1f} ms "
+print(f"  run --rm, default network: pier {p_def:.1f} ms, docker {d_def:.1f} ms "
       f"({d_def / p_def:.1f}x), podman " + (f"{pod_def:.1f} ms ({pod_def / p_def:.1f}x)" if pod_def else f"n/a"))
 print(f"     goal: at most 1/15 of docker's ({d_none / 15:.1f} ms with none, {d_def / 15:.1f} ms with the default) "
       f"[docker ~400 ms, podman ~355 ms]: {verdict(p_none <= d_none / 15)} with --network none, "
