@@ -264,6 +264,10 @@ mod tests {
         async fn list_links(&self) -> Result<Vec<LinkInfo>> {
             Ok(self.links.clone())
         }
+        async fn loopback_up(&self, _netns: NetnsRef) -> Result<()> {
+            self.log("lo up".to_string());
+            Ok(())
+        }
         async fn routes(&self) -> Result<Vec<Ipv4Net>> {
             Ok(vec![])
         }

@@ -92,7 +92,7 @@ impl Engine {
             stdin_once: container.config.stdin_once,
         };
         let started = match shim::create(&self.config, &container.id, &container.dir, &io).await {
-            Ok(pid) => match self.connect_endpoints(&container.id, &endpoints, pid).await {
+            Ok(pid) => match self.connect_endpoints(&container, &endpoints, pid).await {
                 Err(e) => Err(e),
                 Ok(()) => {
                     self.connect_waiting_attachers(&handle).await;

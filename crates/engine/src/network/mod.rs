@@ -213,16 +213,22 @@ impl Engine {
     /// Between the shim's report and the start: the container's veth pair in the namespace
     /// of its waiting init, its address and route, and its port rules. On failure nothing is
     /// left of them (the ports' reservation included).
+    /// With `--network none`, only the loopback, up.
     pub(crate) async fn connect_endpoints(
         &self,
-        container_id: &str,
+        container: &Container,
         endpoints: &[EndpointRecord],
         pid: i32,
     ) -> Result<()> {
         let Some(networking) = self.networking() else {
             return Ok(());
         };
+        let container_id = container.id.as_str();
         let netns = NetnsRef::Path(format!("/proc/{pid}/ns/net").into());
+        if container.host_config.network_mode == "none" {
+            networking.driver.links().loopback_up(netns).await?;
+            return Ok(());
+        }
         for endpoint in endpoints {
             if endpoint.network_id != networking.default.id {
                 continue;

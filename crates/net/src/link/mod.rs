@@ -69,6 +69,10 @@ pub trait Links: Send + Sync + 'static {
 
     fn list_links(&self) -> impl Future<Output = Result<Vec<LinkInfo>>> + Send;
 
+    /// Sets `lo` up inside `netns` (a container without a network still has its loopback,
+    /// as in Docker).
+    fn loopback_up(&self, netns: NetnsRef) -> impl Future<Output = Result<()>> + Send;
+
     /// The destinations of the IPv4 routes of the main table (for IPAM's overlap check).
     fn routes(&self) -> impl Future<Output = Result<Vec<Ipv4Net>>> + Send;
 }

@@ -12,7 +12,7 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use super::netns::with_handle_in;
-use super::{LinkInfo, Links, VethRequest};
+use super::{LinkInfo, Links, NetnsRef, VethRequest};
 use crate::error::{NetError, Result};
 
 const RT_TABLE_MAIN: u32 = 254;
@@ -251,6 +251,16 @@ impl Links for Rtnetlink {
             return Err(err);
         }
         Ok(())
+    }
+
+    async fn loopback_up(&self, netns: NetnsRef) -> Result<()> {
+        with_handle_in(netns.open()?, |handle| async move {
+            if let Some(lo) = index_of(&handle, "lo").await? {
+                set_up(&handle, lo, "lo").await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_link(&self, name: &str) -> Result<()> {

@@ -199,3 +199,28 @@ fn ports_outlive_a_killed_daemon_and_restarts() {
         !ruleset(&d).contains("chain ctr-") && veths(&d).is_empty()
     });
 }
+
+#[test]
+fn network_none_has_only_its_loopback_up() {
+    let d = PierDaemon::start();
+    let links = d.pier_ok(&["run", "--rm", "--network", "none", "busybox", "ip", "link"]);
+    let names: Vec<&str> = links
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(names, ["lo"], "{links}");
+    assert!(links.contains("LOOPBACK,UP"), "{links}");
+    let served = d.pier_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "httpd -p 127.0.0.1:80 -h /etc && wget -q -O - http://127.0.0.1/hostname",
+    ]);
+    assert_eq!(served.trim().len(), 12, "{served}");
+}

@@ -38,7 +38,10 @@ fn nginx_serves_its_welcome_page_on_a_published_port() {
         out.status.success()
     });
     assert!(page.contains("Welcome to nginx!"), "{page}");
-    assert_eq!(d.pier_ok(&["port", "webserver"]), "80/tcp -> 0.0.0.0:8080\n");
+    assert_eq!(
+        d.pier_ok(&["port", "webserver"]),
+        "80/tcp -> 0.0.0.0:8080\n"
+    );
     // nginx logs to stdout, as the official image does.
     let logs = d.pier_ok(&["logs", "webserver"]);
     assert!(logs.contains("\"GET / HTTP/1.1\" 200"), "{logs}");
