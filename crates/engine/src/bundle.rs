@@ -2,22 +2,57 @@
 //! the spec module and written atomically (a crash leaves the old file or the new one).
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use oci_spec::runtime::Spec;
 
 use crate::Engine;
 use crate::containers::model::Container;
 use crate::error::{EngineError, Result};
-use crate::spec;
+use crate::spec::{self, NetworkMode};
+
+/// When a bundle is built: the create writes one to check the spec early; the start's is the
+/// one that runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BundleFor {
+    Create,
+    Start,
+}
 
 impl Engine {
+    /// `container:<name>`: the namespace of that container's init. The container must exist;
+    /// at start it must run (at create it may not yet: the start's bundle will say).
+    fn shared_netns(&self, other: &str, when: BundleFor) -> Result<Option<PathBuf>> {
+        let other = self.containers.get(other)?.snapshot();
+        if other.state.status.is_alive() && other.state.pid > 0 {
+            return Ok(Some(format!("/proc/{}/ns/net", other.state.pid).into()));
+        }
+        match when {
+            BundleFor::Create => Ok(None),
+            BundleFor::Start => Err(EngineError::Conflict(format!(
+                "cannot join network of a non running container: {}",
+                other.id
+            ))),
+        }
+    }
+
     /// Builds the container's runtime spec and writes `<dir>/config.json`.
-    pub(crate) fn build_bundle(&self, container: &Container) -> Result<Spec> {
+    pub(crate) fn build_bundle(&self, container: &Container, when: BundleFor) -> Result<Spec> {
         let cgroups_path = match &self.config.cgroup_parent {
             Some(parent) => format!("{}/{}", parent.trim_end_matches('/'), container.id),
             None => format!("pier/{}", container.id),
         };
         let mounts = spec::resolved_mounts(&container.mounts);
+        let shared;
+        let netns = match spec::network_mode(&container.host_config) {
+            NetworkMode::Unresolved(other) => {
+                shared = self.shared_netns(other, when)?;
+                shared
+                    .as_deref()
+                    .map_or(NetworkMode::New, NetworkMode::Join)
+            }
+            mode => mode,
+        };
         let input = spec::SpecInput {
             id: &container.id,
             config: &container.config,
@@ -31,7 +66,7 @@ impl Engine {
             }),
             mounts: &mounts,
             cgroups_path,
-            netns: spec::network_mode(&container.host_config),
+            netns,
         };
         let spec = spec::build_spec(&input)?;
         let json = serde_json::to_vec_pretty(&spec)

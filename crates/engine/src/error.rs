@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum ErrorKind {
     NotFound,
     Conflict,
+    /// What is refused as it stands (removing a network in use or a predefined one): 403.
+    Forbidden,
     InvalidArgument,
     /// The request asked for what already is (start a running container): 304.
     NotModified,
@@ -20,6 +22,7 @@ impl ErrorKind {
         match self {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
+            ErrorKind::Forbidden => 403,
             ErrorKind::InvalidArgument => 400,
             ErrorKind::NotModified => 304,
             ErrorKind::Unavailable => 503,
@@ -38,6 +41,8 @@ pub enum EngineError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     InvalidArgument(String),
     #[error("{0}")]
@@ -81,6 +86,7 @@ impl EngineError {
             | EngineError::NoSuchExec(_)
             | EngineError::NotFound(_) => ErrorKind::NotFound,
             EngineError::Conflict(_) => ErrorKind::Conflict,
+            EngineError::Forbidden(_) => ErrorKind::Forbidden,
             EngineError::InvalidArgument(_) => ErrorKind::InvalidArgument,
             EngineError::NotModified(_) => ErrorKind::NotModified,
             EngineError::Unavailable(_) => ErrorKind::Unavailable,

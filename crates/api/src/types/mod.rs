@@ -5,10 +5,12 @@ pub mod config;
 pub mod container;
 pub mod exec;
 pub mod image;
+pub mod network;
 pub mod system;
 
 pub use config::*;
 pub use container::*;
 pub use exec::*;
 pub use image::*;
+pub use network::*;
 pub use system::*;

@@ -5,17 +5,26 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use api::types::{ContainerConfig, ContainerCreateBody, HostConfig};
+use api::types::{ContainerConfig, ContainerCreateBody, HostConfig, NetworkingConfig};
 use image::ImageRecord;
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::events::Event;
+use crate::network::EndpointOwner;
 use crate::spec;
 
 use super::model::{Container, State};
 use super::names;
-use super::rootfs::write_etc_files;
+use super::rootfs::EtcFiles;
+
+/// The parts of a create decided before the container's record is made.
+struct Planned<'a> {
+    id: &'a str,
+    name: &'a str,
+    image: &'a ImageRecord,
+    networking: Option<&'a NetworkingConfig>,
+}
 
 pub struct CreateRequest {
     pub name: Option<String>,
@@ -38,7 +47,7 @@ impl Engine {
         let ContainerCreateBody {
             config,
             host_config,
-            ..
+            networking_config,
         } = body;
         let mut host = host_config.unwrap_or_default();
         let name = match name.filter(|n| !n.is_empty()) {
@@ -67,7 +76,13 @@ impl Engine {
             engine.forget_endpoints(&id);
             let _ = engine.remove_container_dir(&id, &dir);
         };
-        let container = match self.make_container(&id, &name, &image, config, host, &dir) {
+        let planned = Planned {
+            id: &id,
+            name: &name,
+            image: &image,
+            networking: networking_config.as_ref(),
+        };
+        let container = match self.make_container(&planned, config, host, &dir) {
             Ok(c) => c,
             Err(e) => {
                 undo(self);
@@ -97,23 +112,40 @@ impl Engine {
 
     fn make_container(
         &self,
-        id: &str,
-        name: &str,
-        image: &ImageRecord,
+        planned: &Planned,
         mut config: ContainerConfig,
         host: HostConfig,
         dir: &Path,
     ) -> Result<Container> {
+        let Planned {
+            id, name, image, ..
+        } = *planned;
         std::fs::create_dir_all(dir).map_err(|e| EngineError::io("creating", dir, e))?;
         self.images.create_snapshot(id, &image.id, dir)?;
-        if config.hostname.is_empty() {
-            config.hostname = id[..12].to_owned();
-        }
-        let hostname = config.hostname.clone();
-        let domainname = config.domainname.clone();
-        let endpoints = self.plan_endpoints(id, name, &host)?;
-        let own_ip = endpoints.first().map(|e| e.ip);
-        let etc = write_etc_files(dir, &hostname, &domainname, own_ip)?;
+        let (endpoints, etc) = match host.network_mode.strip_prefix("container:") {
+            // Another's network stack comes with its name and files, as in Docker.
+            Some(other) => {
+                let other = self.containers.get(other)?.snapshot();
+                config.hostname = other.config.hostname.clone();
+                config.domainname = other.config.domainname.clone();
+                let files = EtcFiles {
+                    hostname: other.hostname_path,
+                    hosts: other.hosts_path,
+                    resolv_conf: other.resolv_conf_path,
+                };
+                (Vec::new(), files)
+            }
+            None => {
+                if config.hostname.is_empty() {
+                    config.hostname = id[..12].to_owned();
+                }
+                let owner = EndpointOwner { id, name };
+                let endpoints =
+                    self.plan_endpoints(&owner, &host, planned.networking, &config.mac_address)?;
+                let etc = self.write_container_etc(dir, &config, &host, &endpoints)?;
+                (endpoints, etc)
+            }
+        };
         let mut container = Container {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -151,6 +183,6 @@ impl Engine {
     fn mount_and_bundle(&self, container: &Container) -> Result<oci_spec::runtime::Spec> {
         self.mount_rootfs(container)?;
         self.copy_up_volumes(container)?;
-        self.build_bundle(container)
+        self.build_bundle(container, crate::bundle::BundleFor::Create)
     }
 }

@@ -63,14 +63,19 @@ impl Engine {
         }
         let engine = self.clone();
         let prepared = container.clone();
-        crate::blocking(move || {
+        let bundled = crate::blocking(move || {
             // What a previous run left in the runtime's state goes first.
             let _ = engine.runtime.delete(&prepared.id, true);
             engine.mount_rootfs(&prepared)?;
-            engine.build_bundle(&prepared)?;
+            engine.build_bundle(&prepared, crate::bundle::BundleFor::Start)?;
             Ok(())
         })
-        .await?;
+        .await;
+        if let Err(e) = bundled {
+            // Recorded like any failed start: a `--rm` container goes, a waiting client hears.
+            self.record_start_failure(&handle, &e).await;
+            return Err(e);
+        }
         // Published ports first: a port someone has fails the start before anything is made.
         let mut endpoints = container.endpoints.clone();
         match self.reserve_ports(&container).await {

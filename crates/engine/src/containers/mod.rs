@@ -10,7 +10,7 @@ pub mod model;
 pub mod names;
 mod remove;
 mod rename;
-mod rootfs;
+pub(crate) mod rootfs;
 mod sweep;
 mod view;
 

@@ -102,8 +102,8 @@ pub struct Container {
     pub hosts_path: PathBuf,
     pub resolv_conf_path: PathBuf,
     pub mounts: Vec<MountRecord>,
-    /// Its attachments to networks (the default bridge's, for now), with its address, and
-    /// its published ports while it runs.
+    /// Its attachments to networks, the primary first (its default route), each with its
+    /// address; the primary's carries the published ports while it runs.
     #[serde(default)]
     pub endpoints: Vec<net::records::EndpointRecord>,
     /// The container's directory: bundle (config.json, rootfs), writable layer, files, log.
@@ -117,5 +117,29 @@ impl Container {
 
     pub fn tty(&self) -> bool {
         self.config.tty
+    }
+
+    /// A record with nothing but its id and name, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str, name: &str) -> Container {
+        Container {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created: String::new(),
+            image: String::new(),
+            config: Default::default(),
+            host_config: Default::default(),
+            path: String::new(),
+            args: Vec::new(),
+            state: Default::default(),
+            restart_count: 0,
+            log_path: Default::default(),
+            hostname_path: Default::default(),
+            hosts_path: Default::default(),
+            resolv_conf_path: Default::default(),
+            mounts: Vec::new(),
+            endpoints: Vec::new(),
+            dir: Default::default(),
+        }
     }
 }

@@ -58,25 +58,7 @@ mod tests {
     use super::*;
 
     fn container(id: &str, name: &str) -> Container {
-        Container {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            created: String::new(),
-            image: String::new(),
-            config: Default::default(),
-            host_config: Default::default(),
-            path: String::new(),
-            args: Vec::new(),
-            state: Default::default(),
-            restart_count: 0,
-            log_path: Default::default(),
-            hostname_path: Default::default(),
-            hosts_path: Default::default(),
-            resolv_conf_path: Default::default(),
-            mounts: Vec::new(),
-            endpoints: Vec::new(),
-            dir: Default::default(),
-        }
+        Container::for_tests(id, name)
     }
 
     #[test]

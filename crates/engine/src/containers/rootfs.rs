@@ -70,75 +70,68 @@ pub struct EtcFiles {
     pub resolv_conf: PathBuf,
 }
 
-/// `own_ip`: the container's address on its network, for its hostname in /etc/hosts.
-pub fn write_etc_files(
-    dir: &Path,
-    hostname: &str,
-    domainname: &str,
-    own_ip: Option<std::net::Ipv4Addr>,
-) -> Result<EtcFiles> {
+/// What a container's /etc/hostname, /etc/hosts and /etc/resolv.conf say.
+pub struct EtcPlan<'a> {
+    pub hostname: &'a str,
+    pub domainname: &'a str,
+    /// Its address on its primary network, for its hostname in /etc/hosts.
+    pub own_ip: Option<std::net::Ipv4Addr>,
+    /// `--add-host`, resolved (`host-gateway` made an address).
+    pub extra_hosts: &'a [net::etc::ExtraHost],
+    /// `--dns`, `--dns-search`, `--dns-option`.
+    pub dns: &'a net::etc::DnsSettings,
+    /// The embedded DNS of its primary network (a user network), its only nameserver.
+    pub embedded_dns: Option<std::net::Ipv4Addr>,
+    /// `--network host`: the host's own files (their loopback resolvers answer there).
+    pub host_network: bool,
+}
+
+pub fn write_etc_files(dir: &Path, plan: &EtcPlan) -> Result<EtcFiles> {
     let files = EtcFiles {
         hostname: dir.join("hostname"),
         hosts: dir.join("hosts"),
         resolv_conf: dir.join("resolv.conf"),
     };
-    write(&files.hostname, &format!("{hostname}\n"))?;
-    let fqdn = if domainname.is_empty() {
-        hostname.to_owned()
+    write(&files.hostname, &net::etc::hostname_file(plan.hostname))?;
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let (hosts, resolv_conf) = if plan.host_network {
+        let mut hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        if !hosts.is_empty() && !hosts.ends_with('\n') {
+            hosts.push('\n');
+        }
+        for extra in plan.extra_hosts {
+            hosts.push_str(&format!("{}\t{}\n", extra.ip, extra.name));
+        }
+        let resolv_conf = if *plan.dns == net::etc::DnsSettings::default() {
+            host_resolv
+        } else {
+            net::etc::resolv_conf(&host_resolv, plan.dns, None)
+        };
+        (hosts, resolv_conf)
     } else {
-        format!("{hostname}.{domainname} {hostname}")
-    };
-    let hosts = match own_ip {
-        Some(ip) => net::etc::hosts(hostname, domainname, Some(ip.into()), &[]),
-        None => format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{fqdn}\n"
-        ),
+        let mut hosts = net::etc::hosts(
+            plan.hostname,
+            plan.domainname,
+            plan.own_ip.map(Into::into),
+            plan.extra_hosts,
+        );
+        if plan.own_ip.is_none() {
+            // Without an address the hostname still resolves, to the loopback.
+            let fqdn = if plan.domainname.is_empty() {
+                plan.hostname.to_owned()
+            } else {
+                format!("{}.{} {}", plan.hostname, plan.domainname, plan.hostname)
+            };
+            hosts.push_str(&format!("127.0.1.1\t{fqdn}\n"));
+        }
+        let resolv_conf = net::etc::resolv_conf(&host_resolv, plan.dns, plan.embedded_dns);
+        (hosts, resolv_conf)
     };
     write(&files.hosts, &hosts)?;
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    write(&files.resolv_conf, &container_resolv_conf(&host))?;
+    write(&files.resolv_conf, &resolv_conf)?;
     Ok(files)
-}
-
-/// The host's resolv.conf without loopback resolvers (unreachable from the container's own
-/// network namespace); Docker falls back to public resolvers when none remain.
-pub fn container_resolv_conf(host: &str) -> String {
-    let mut out = String::new();
-    let mut nameservers = 0;
-    for line in host.lines() {
-        let mut words = line.split_whitespace();
-        if words.next() == Some("nameserver") {
-            let addr = words.next().unwrap_or("");
-            if addr.starts_with("127.") || addr == "::1" {
-                continue;
-            }
-            nameservers += 1;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if nameservers == 0 {
-        out.push_str("nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-    }
-    out
 }
 
 fn write(path: &Path, content: &str) -> Result<()> {
     std::fs::write(path, content).map_err(|e| EngineError::io("writing", path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_resolvers_are_dropped() {
-        let host =
-            "search example.org\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:2\n";
-        assert_eq!(
-            container_resolv_conf(host),
-            "search example.org\nnameserver 10.0.0.2\noptions ndots:2\n"
-        );
-        assert!(container_resolv_conf("nameserver ::1\n").contains("8.8.8.8"));
-    }
 }

@@ -132,6 +132,10 @@ impl Engine {
                     continue;
                 }
             }
+            if filters.contains("network") && !on_any_network(&c, &networks, filters.get("network"))
+            {
+                continue;
+            }
             if before.as_ref().is_some_and(|b| c.created >= *b)
                 || since.as_ref().is_some_and(|s| c.created <= *s)
             {
@@ -182,6 +186,17 @@ fn mount_points(mounts: &[MountRecord]) -> Vec<MountPoint> {
         .collect()
 }
 
+/// The `network` filter: a network the container is on, by name or id.
+fn on_any_network(c: &Container, networks: &[NetworkRecord], wanted: &[String]) -> bool {
+    c.endpoints.iter().any(|e| {
+        networks.iter().filter(|n| n.id == e.network_id).any(|n| {
+            wanted
+                .iter()
+                .any(|w| *w == n.name || n.id.starts_with(w.as_str()))
+        })
+    })
+}
+
 fn network_mode(c: &Container) -> String {
     if c.host_config.network_mode.is_empty() {
         "none".into()
@@ -190,7 +205,7 @@ fn network_mode(c: &Container) -> String {
     }
 }
 
-pub fn summary(c: &Container, networks: &[&NetworkRecord]) -> ContainerSummary {
+pub fn summary(c: &Container, networks: &[NetworkRecord]) -> ContainerSummary {
     ContainerSummary {
         id: c.id.clone(),
         names: vec![format!("/{}", c.name)],
@@ -259,7 +274,7 @@ pub fn status_text(c: &Container, now: SystemTime) -> String {
     }
 }
 
-pub fn inspect(c: &Container, networks: &[&NetworkRecord]) -> ContainerInspectResponse {
+pub fn inspect(c: &Container, networks: &[NetworkRecord]) -> ContainerInspectResponse {
     let status = c.state.status;
     ContainerInspectResponse {
         id: c.id.clone(),

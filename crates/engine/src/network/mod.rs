@@ -1,58 +1,144 @@
-//! Containers' networking, done through the `net` crate: the default `bridge` network, made
-//! (or found again) when the daemon starts; a container's address on it, given at create and
-//! kept until it is removed; its veth pair and published ports, set up between the shim's
-//! report and the start (the container's namespace exists, its process waits) and taken down
-//! once the run is over; and, when a daemon starts again, the kernel's links and rules
-//! reconciled with the records while the containers kept running.
+//! Containers' networking, done through the `net` crate: the networks (the default `bridge`,
+//! made or found again when the daemon starts, and those of `network create`), each a
+//! bridge with its rules and, on user networks, an embedded DNS listener; a container's
+//! addresses, given at create (or connect) and kept until it is removed or disconnected; its
+//! veth pairs and published ports, set up between the shim's report and the start (the
+//! container's namespace exists, its process waits) and taken down once the run is over;
+//! and, when a daemon starts again, the kernel's links and rules reconciled with the records
+//! while the containers kept running.
 
+mod endpoints;
+mod files;
+mod manage;
 mod ports;
 mod view;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use api::types::HostConfig;
+use net::dns::{DnsConfig, DnsServer};
 use net::firewall::{NatTable, NftBinary};
-use net::link::{Links, NetnsRef, Rtnetlink};
-use net::ports::{EndpointLabel, PortReservation};
-use net::records::{EndpointRecord, NetworkRecord, PublishedPort, host_veth_name};
+use net::link::Rtnetlink;
+use net::ports::PortReservation;
+use net::records::NetworkRecord;
 use net::sysctl::ProcSys;
 use net::{BridgeDriver, ipam};
+use serde::{Deserialize, Serialize};
 
 use crate::Engine;
-use crate::containers::Container;
 use crate::db::Table;
 use crate::error::{EngineError, Result};
 
+pub(crate) use endpoints::EndpointOwner;
+pub use manage::NetworkListOptions;
 pub use view::{network_settings, summary_ports};
 
 /// The name of the default network, as Docker calls it.
 pub const DEFAULT_NETWORK: &str = "bridge";
 
+/// The networks every daemon has and nobody removes: Docker lists `host` and `none` beside
+/// `bridge`, as networks of the drivers `host` and `null`.
+const PSEUDO_NETWORKS: [(&str, &str); 2] = [("host", "host"), ("none", "null")];
+
 type Driver = BridgeDriver<Rtnetlink, NftBinary, ProcSys>;
+
+/// A network as the metadata store keeps it: the `net` crate's record and what only the
+/// engine shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredNetwork {
+    #[serde(flatten)]
+    pub record: NetworkRecord,
+    /// RFC 3339; empty in records made before it was kept.
+    #[serde(default)]
+    pub created: String,
+}
 
 /// The daemon's networking once it is set up.
 pub(crate) struct Networking {
     driver: Driver,
+    dns: DnsServer,
+    /// Also first in `networks`; never removed, its record never changes once running.
     default: NetworkRecord,
-    /// Addresses given out on the default network, by container id.
-    addresses: Mutex<HashMap<String, Ipv4Addr>>,
+    networks: RwLock<Vec<StoredNetwork>>,
+    /// Addresses given out, by network id, then container id.
+    addresses: Mutex<HashMap<String, HashMap<String, Ipv4Addr>>>,
     /// The bound sockets that keep each running container's published ports its own.
     reservations: Mutex<HashMap<String, PortReservation>>,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Networking {
-    fn addresses(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ipv4Addr>> {
-        self.addresses.lock().unwrap_or_else(|p| p.into_inner())
+    fn addresses(&self) -> MutexGuard<'_, HashMap<String, HashMap<String, Ipv4Addr>>> {
+        lock(&self.addresses)
     }
 
-    fn reservations(&self) -> std::sync::MutexGuard<'_, HashMap<String, PortReservation>> {
-        self.reservations.lock().unwrap_or_else(|p| p.into_inner())
+    fn reservations(&self) -> MutexGuard<'_, HashMap<String, PortReservation>> {
+        lock(&self.reservations)
+    }
+
+    /// Every network, the default first.
+    pub fn networks(&self) -> Vec<StoredNetwork> {
+        self.networks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn network_by_id(&self, id: &str) -> Option<NetworkRecord> {
+        self.networks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|n| n.record.id == id)
+            .map(|n| n.record.clone())
     }
 
     pub fn default_network(&self) -> &NetworkRecord {
         &self.default
+    }
+
+    /// A network by id, name or unique id prefix, as Docker looks them up.
+    pub fn find(&self, reference: &str) -> Result<StoredNetwork> {
+        let networks = self.networks.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = networks
+            .iter()
+            .find(|n| n.record.id == reference)
+            .or_else(|| networks.iter().find(|n| n.record.name == reference))
+        {
+            return Ok(n.clone());
+        }
+        let matches: Vec<&StoredNetwork> = if reference.is_empty() {
+            Vec::new()
+        } else {
+            networks
+                .iter()
+                .filter(|n| n.record.id.starts_with(reference))
+                .collect()
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(EngineError::NotFound(format!(
+                "network {reference} not found"
+            ))),
+            _ => Err(EngineError::InvalidArgument(format!(
+                "network {reference} is ambiguous ({} matches found based on ID prefix)",
+                matches.len()
+            ))),
+        }
+    }
+
+    fn subnets(&self) -> Vec<ipnet::Ipv4Net> {
+        self.networks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|n| n.record.subnet)
+            .collect()
     }
 }
 
@@ -61,56 +147,101 @@ pub fn on_default_bridge(host: &HostConfig) -> bool {
     matches!(host.network_mode.as_str(), "" | "default" | DEFAULT_NETWORK)
 }
 
+/// Whether a network mode names a network (the default bridge or a user network) rather
+/// than `none`, `host` or another container's stack.
+pub fn names_a_network(mode: &str) -> bool {
+    !(matches!(mode, "none" | "host") || mode.starts_with("container:"))
+}
+
+/// The stable id of a pseudo network: derived from the default network's, so that it is the
+/// same on every start of this daemon and differs between daemons.
+fn pseudo_network_id(default_id: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{default_id}/{name}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Engine {
     pub(crate) fn networking(&self) -> Option<&Networking> {
         self.networking.get()
     }
 
     /// The networks containers may be on, for inspect and list.
-    pub(crate) fn known_networks(&self) -> Vec<&NetworkRecord> {
+    pub(crate) fn known_networks(&self) -> Vec<NetworkRecord> {
         self.networking()
-            .map(|n| vec![n.default_network()])
+            .map(|n| n.networks().into_iter().map(|s| s.record).collect())
             .unwrap_or_default()
     }
 
-    /// Makes the default network ready: its record (made on the first start, kept after), its
-    /// bridge with the gateway, and its rules. A daemon that cannot do this does not start.
+    /// Makes every network ready: the default one's record (made on the first start, kept
+    /// after), each bridge with its gateway and rules, and the DNS listeners of user
+    /// networks. A daemon that cannot do this for the default network does not start;
+    /// another network that fails is logged and left for its containers' starts to report.
     pub(crate) async fn init_networking(&self) -> Result<()> {
         let links = Rtnetlink::new()?;
         let table = NatTable::new(NftBinary::default(), self.config.nft_table());
         let driver = BridgeDriver::new(links, table, ProcSys);
-        let mut default = match self.stored_default_network()? {
+        let stored: Vec<StoredNetwork> = self.db.load_all(Table::Networks)?;
+        let mut default = match stored
+            .iter()
+            .find(|n| n.record.name == DEFAULT_NETWORK)
+            .cloned()
+        {
             Some(record) => record,
             None => self.new_default_network(&driver).await?,
         };
-        if default.bridge != self.config.bridge {
-            default.bridge = self.config.bridge.clone();
-            self.db
-                .put(Table::Networks, &default.id, &default.name, &default)?;
+        if default.record.bridge != self.config.bridge {
+            default.record.bridge = self.config.bridge.clone();
+            self.store_network(&default)?;
         }
-        driver.create_network(&default).await.map_err(|e| {
+        driver.create_network(&default.record).await.map_err(|e| {
             EngineError::Internal(format!(
                 "Error initializing network controller: bridge {}: {e}",
-                default.bridge
+                default.record.bridge
             ))
         })?;
+        let mut networks = vec![default.clone()];
+        networks.extend(
+            stored
+                .into_iter()
+                .filter(|n| n.record.name != DEFAULT_NETWORK),
+        );
+        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let dns = DnsServer::new(DnsConfig {
+            upstreams: net::dns::upstreams_from(&daemon_upstreams(&host_resolv)),
+            ..DnsConfig::default()
+        });
         let networking = Networking {
             driver,
-            default,
+            dns,
+            default: default.record.clone(),
+            networks: RwLock::new(networks),
             addresses: Mutex::default(),
             reservations: Mutex::default(),
         };
+        for network in networking.networks().iter().skip(1) {
+            if let Err(e) = networking.bring_up(&network.record).await {
+                eprintln!(
+                    "pier daemon: network {} ({}): {e}",
+                    network.record.name, network.record.bridge
+                );
+            }
+        }
         // Only this function sets it, once, before anything is served.
         let _ = self.networking.set(networking);
         Ok(())
     }
 
-    fn stored_default_network(&self) -> Result<Option<NetworkRecord>> {
-        let records: Vec<NetworkRecord> = self.db.load_all(Table::Networks)?;
-        Ok(records.into_iter().find(|n| n.name == DEFAULT_NETWORK))
+    fn store_network(&self, network: &StoredNetwork) -> Result<()> {
+        self.db.put(
+            Table::Networks,
+            &network.record.id,
+            &network.record.name,
+            network,
+        )
     }
 
-    async fn new_default_network(&self, driver: &Driver) -> Result<NetworkRecord> {
+    async fn new_default_network(&self, driver: &Driver) -> Result<StoredNetwork> {
         let (subnet, gateway) = match &self.config.bip {
             Some(bip) => {
                 let address: ipnet::Ipv4Net = bip.parse().map_err(|_| {
@@ -124,207 +255,90 @@ impl Engine {
                 (subnet, ipam::gateway_for(&subnet, None)?)
             }
         };
-        let record = NetworkRecord {
-            name: DEFAULT_NETWORK.to_owned(),
-            id: crate::containers::names::new_id()?,
-            bridge: self.config.bridge.clone(),
-            subnet,
-            gateway,
-            internal: false,
-            dns: false,
-            labels: Default::default(),
-            options: Default::default(),
+        let network = StoredNetwork {
+            record: NetworkRecord {
+                name: DEFAULT_NETWORK.to_owned(),
+                id: crate::containers::names::new_id()?,
+                bridge: self.config.bridge.clone(),
+                subnet,
+                gateway,
+                internal: false,
+                dns: false,
+                labels: Default::default(),
+                options: Default::default(),
+            },
+            created: crate::now_rfc3339(),
         };
-        self.db
-            .put(Table::Networks, &record.id, &record.name, &record)?;
-        Ok(record)
+        self.store_network(&network)?;
+        Ok(network)
     }
+}
 
-    /// At create: the container's endpoint on the default bridge, with an address of its
-    /// own (given back by [`Engine::forget_endpoints`]). None for other network modes, and
-    /// when the daemon has no networking (an engine opened without serving).
-    pub(crate) fn plan_endpoints(
-        &self,
-        id: &str,
-        name: &str,
-        host: &HostConfig,
-    ) -> Result<Vec<EndpointRecord>> {
-        let Some(networking) = self.networking() else {
-            return Ok(Vec::new());
-        };
-        if !on_default_bridge(host) {
-            return Ok(Vec::new());
-        }
-        let network = &networking.default;
-        let ip = {
-            let mut addresses = networking.addresses();
-            let used: Vec<Ipv4Addr> = addresses.values().copied().collect();
-            let label = format!("{} ({})", network.name, &network.id[..12]);
-            let ip = ipam::allocate_address(&network.subnet, network.gateway, &used, None, &label)?;
-            addresses.insert(id.to_owned(), ip);
-            ip
-        };
-        Ok(vec![EndpointRecord {
-            network_id: network.id.clone(),
-            container_id: id.to_owned(),
-            container_name: name.to_owned(),
-            aliases: Vec::new(),
-            ip,
-            mac: net::mac::MacAddr::from_ipv4(ip),
-            host_veth: host_veth_name(id, &network.id),
-            ifname: "eth0".to_owned(),
-            ports: Vec::new(),
-        }])
-    }
-
-    /// Gives back the addresses of a container that is removed (or never made).
-    pub(crate) fn forget_endpoints(&self, id: &str) {
-        if let Some(networking) = self.networking() {
-            networking.addresses().remove(id);
-        }
-    }
-
-    /// Before the shim is asked to create the container: its published ports, reserved on the
-    /// host (a port someone has fails the start here, before anything else is made). What a
-    /// run before this one left (when its tidy-up has not come yet) goes first.
-    pub(crate) async fn reserve_ports(&self, container: &Container) -> Result<Vec<PublishedPort>> {
-        let Some(networking) = self.networking() else {
-            return Ok(Vec::new());
-        };
-        if container.endpoints.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.release_ports(container).await;
-        let requests = ports::requests(&container.config, &container.host_config)?;
-        if requests.is_empty() {
-            return Ok(Vec::new());
-        }
-        let label = EndpointLabel {
-            name: &container.name,
-            id: &container.id,
-        };
-        let (published, reservation) = net::ports::publish(&requests, label)?;
-        networking
-            .reservations()
-            .insert(container.id.clone(), reservation);
-        Ok(published)
-    }
-
-    /// Between the shim's report and the start: the container's veth pair in the namespace
-    /// of its waiting init, its address and route, and its port rules. On failure nothing is
-    /// left of them (the ports' reservation included).
-    /// With `--network none`, only the loopback, up.
-    pub(crate) async fn connect_endpoints(
-        &self,
-        container: &Container,
-        endpoints: &[EndpointRecord],
-        pid: i32,
-    ) -> Result<()> {
-        let Some(networking) = self.networking() else {
-            return Ok(());
-        };
-        let container_id = container.id.as_str();
-        let netns = NetnsRef::Path(format!("/proc/{pid}/ns/net").into());
-        if container.host_config.network_mode == "none" {
-            networking.driver.links().loopback_up(netns).await?;
-            return Ok(());
-        }
-        for endpoint in endpoints {
-            if endpoint.network_id != networking.default.id {
-                continue;
-            }
-            if let Err(e) = networking
-                .driver
-                .connect(&networking.default, endpoint, netns.clone(), true)
-                .await
-            {
-                networking.reservations().remove(container_id);
-                return Err(e.into());
-            }
+impl Networking {
+    /// A network's bridge, rules and (on user networks) DNS listener.
+    async fn bring_up(&self, network: &NetworkRecord) -> Result<()> {
+        self.driver.create_network(network).await?;
+        if network.dns {
+            self.dns.add_network(network)?;
         }
         Ok(())
     }
+}
 
-    /// As soon as a run is over, before its exit is reported (so that whoever waited for a
-    /// stop or a removal finds the ports free): the container's port rules, then the sockets
-    /// that reserve its ports. A container without published ports costs nothing here.
-    /// Best effort; errors go to the daemon's log.
-    pub(crate) async fn release_ports(&self, container: &Container) {
-        let Some(networking) = self.networking() else {
-            return;
-        };
-        if !networking.reservations().contains_key(&container.id) {
-            return;
-        }
-        for endpoint in &container.endpoints {
-            if let Err(e) = networking.driver.unpublish(endpoint).await {
-                eprintln!(
-                    "pier daemon: removing the port rules of container {}: {e}",
-                    container.id
-                );
-            }
-        }
-        // After the rules: the ports are free for others only once nothing leads to us.
-        networking.reservations().remove(&container.id);
-    }
+/// Where the embedded DNS forwards names it does not know: the host's resolvers, loopback
+/// ones included (the daemon runs in the host's network namespace, so they answer it).
+fn daemon_upstreams(host_resolv_conf: &str) -> Vec<std::net::IpAddr> {
+    host_resolv_conf
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver")).then(|| words.next())?
+        })
+        .filter_map(|value| value.split('%').next()?.parse().ok())
+        .collect()
+}
 
-    /// In the tidy-up after a run: its ports if still held, and its veth (gone already with
-    /// its namespace, normally; deleting one makes the kernel wait ~23 ms).
-    pub(crate) async fn release_endpoints(&self, container: &Container) {
-        let Some(networking) = self.networking() else {
-            return;
-        };
-        self.release_ports(container).await;
-        for endpoint in &container.endpoints {
-            if let Err(e) = networking
-                .driver
-                .links()
-                .delete_link(&endpoint.host_veth)
-                .await
-            {
-                eprintln!(
-                    "pier daemon: deleting the veth of container {}: {e}",
-                    container.id
-                );
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_that_name_networks() {
+        for mode in ["", "default", "bridge", "app", "5e3c"] {
+            assert!(names_a_network(mode), "{mode}");
+        }
+        for mode in ["none", "host", "container:web"] {
+            assert!(!names_a_network(mode), "{mode}");
         }
     }
 
-    /// At daemon start, after the containers are loaded: addresses in use, ports of running
-    /// containers reserved again, and links and rules made to match the records.
-    pub(crate) async fn reconcile_networking(&self) {
-        let Some(networking) = self.networking() else {
-            return;
-        };
-        let mut running = Vec::new();
-        for handle in self.containers.all() {
-            let container = handle.snapshot();
-            for endpoint in &container.endpoints {
-                networking
-                    .addresses()
-                    .insert(container.id.clone(), endpoint.ip);
-                if container.state.status.is_alive() {
-                    let label = EndpointLabel {
-                        name: &container.name,
-                        id: &container.id,
-                    };
-                    let (reservation, errors) = net::ports::reserve(&endpoint.ports, label);
-                    for e in errors {
-                        eprintln!("pier daemon: container {}: {e}", container.id);
-                    }
-                    networking
-                        .reservations()
-                        .insert(container.id.clone(), reservation);
-                    running.push(endpoint.clone());
-                }
-            }
-        }
-        let report = networking
-            .driver
-            .reconcile(std::slice::from_ref(&networking.default), &running)
-            .await;
-        for e in report.errors {
-            eprintln!("pier daemon: reconciling networks: {e}");
-        }
+    #[test]
+    fn upstreams_keep_loopback_resolvers() {
+        let conf =
+            "# x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nsearch lan\nnameserver nope\n";
+        let upstreams: Vec<String> = daemon_upstreams(conf)
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect();
+        assert_eq!(upstreams, ["127.0.0.53", "fe80::1"]);
+    }
+
+    #[test]
+    fn pseudo_ids_are_stable_and_distinct() {
+        let host = pseudo_network_id("d1", "host");
+        assert_eq!(host.len(), 64);
+        assert_eq!(host, pseudo_network_id("d1", "host"));
+        assert_ne!(host, pseudo_network_id("d1", "none"));
+        assert_ne!(host, pseudo_network_id("d2", "host"));
+    }
+
+    #[test]
+    fn stored_network_reads_records_without_created() {
+        let text = r#"{"name":"bridge","id":"abc","bridge":"pier0","subnet":"172.17.0.0/16","gateway":"172.17.0.1"}"#;
+        let stored: StoredNetwork = serde_json::from_str(text).unwrap();
+        assert_eq!(stored.record.name, "bridge");
+        assert!(stored.created.is_empty());
+        let again = serde_json::to_string(&stored).unwrap();
+        assert!(again.contains("\"created\""), "{again}");
     }
 }

@@ -11,7 +11,7 @@ use crate::containers::Container;
 
 /// Inspect's `NetworkSettings`. Ports and addresses show while the container runs, as in
 /// Docker; the networks it is on show always.
-pub fn network_settings(c: &Container, networks: &[&NetworkRecord]) -> NetworkSettings {
+pub fn network_settings(c: &Container, networks: &[NetworkRecord]) -> NetworkSettings {
     let running = c.state.status.is_alive();
     let mut settings = NetworkSettings::default();
     for endpoint in &c.endpoints {
@@ -45,8 +45,15 @@ fn endpoint_settings(
 ) -> EndpointSettings {
     let mut settings = EndpointSettings {
         network_id: network.id.clone(),
+        aliases: (!endpoint.aliases.is_empty()).then(|| endpoint.aliases.clone()),
         ..Default::default()
     };
+    if network.dns {
+        let mut names = vec![endpoint.container_name.clone()];
+        names.extend(endpoint.aliases.iter().cloned());
+        names.push(endpoint.container_id.chars().take(12).collect());
+        settings.dns_names = Some(names);
+    }
     if running {
         settings.endpoint_id = endpoint.host_veth.clone();
         settings.gateway = network.gateway.to_string();

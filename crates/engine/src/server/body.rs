@@ -1,13 +1,15 @@
 //! Request bodies and query strings, with Docker's errors for malformed ones (a 400 that says
 //! what is wrong, never axum's plain-text rejections).
 
+use api::filters::Filters;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::RequestVersion;
-use super::error::ApiError;
+use super::error::{ApiError, ApiResult};
 
 /// A JSON body; an empty one is `T::default()` when `T` allows it (Docker treats a missing
 /// body of most POSTs as empty options).
@@ -74,5 +76,20 @@ pub mod flag {
             text.to_ascii_lowercase().as_str(),
             "1" | "true" | "yes"
         ))
+    }
+}
+
+/// A `filters` query parameter alone (lists and prunes).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FiltersQuery {
+    pub filters: Option<String>,
+}
+
+/// Docker's `filters` JSON; none (or empty) filters nothing.
+pub fn filters_of(text: Option<&str>) -> ApiResult<Filters> {
+    match text.filter(|t| !t.is_empty()) {
+        Some(text) => Ok(Filters::from_json(text)?),
+        None => Ok(Filters::new()),
     }
 }

@@ -9,7 +9,6 @@ mod pipe;
 
 use std::sync::Arc;
 
-use api::filters::Filters;
 use api::types::JsonMessage;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -23,7 +22,7 @@ use crate::Engine;
 use crate::images::{ImageListOptions, ImportRequest, repo_tag_reference};
 
 use super::RequestVersion;
-use super::body::{Query, flag};
+use super::body::{Query, filters_of, flag};
 use super::error::{ApiError, ApiResult};
 
 pub fn routes() -> Router<Arc<Engine>> {
@@ -37,13 +36,6 @@ pub fn routes() -> Router<Arc<Engine>> {
             "/images/{*rest}",
             get(get_named).post(post_named).delete(remove),
         )
-}
-
-fn filters_of(text: Option<&str>) -> ApiResult<Filters> {
-    match text.filter(|t| !t.is_empty()) {
-        Some(text) => Ok(Filters::from_json(text)?),
-        None => Ok(Filters::new()),
-    }
 }
 
 /// Every `key=value` pair of the query, repeated keys kept (`names=a&names=b`).

@@ -10,6 +10,7 @@ mod error;
 mod exec;
 mod hijack;
 mod images;
+mod networks;
 mod system;
 mod volumes;
 
@@ -48,6 +49,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .merge(attach::routes())
         .merge(images::routes())
         .merge(volumes::routes())
+        .merge(networks::routes())
         .fallback(|| async { ApiError::not_found("page not found") })
         .with_state(engine)
 }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use api::filters::Filters;
 use api::types::VolumeCreateOptions;
 use api::version::ApiVersion;
 use axum::extract::{Path, State};
@@ -16,7 +15,7 @@ use crate::Engine;
 use crate::volumes::VolumeListOptions;
 
 use super::RequestVersion;
-use super::body::{JsonBody, Query, flag};
+use super::body::{FiltersQuery, JsonBody, Query, filters_of, flag};
 use super::error::ApiResult;
 
 pub fn routes() -> Router<Arc<Engine>> {
@@ -27,25 +26,12 @@ pub fn routes() -> Router<Arc<Engine>> {
         .route("/volumes/{name}", get(inspect).delete(remove))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct FiltersQuery {
-    filters: Option<String>,
-}
-
-fn filters_of(query: &FiltersQuery) -> ApiResult<Filters> {
-    match query.filters.as_deref().filter(|t| !t.is_empty()) {
-        Some(text) => Ok(Filters::from_json(text)?),
-        None => Ok(Filters::new()),
-    }
-}
-
 async fn list(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<FiltersQuery>,
 ) -> ApiResult<Response> {
     let options = VolumeListOptions {
-        filters: filters_of(&query)?,
+        filters: filters_of(query.filters.as_deref())?,
     };
     Ok(Json(engine.list_volumes(options).await?).into_response())
 }
@@ -88,7 +74,7 @@ async fn prune(
     RequestVersion(version): RequestVersion,
     Query(query): Query<FiltersQuery>,
 ) -> ApiResult<Response> {
-    let filters = filters_of(&query)?;
+    let filters = filters_of(query.filters.as_deref())?;
     let anonymous_only = version >= ApiVersion::new(1, 42);
     Ok(Json(engine.prune_volumes(filters, anonymous_only).await?).into_response())
 }

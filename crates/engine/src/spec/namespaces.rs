@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use api::types::HostConfig;
+use api::types::{ContainerConfig, HostConfig};
 use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
 
 use super::error::{Result, SpecError};
@@ -65,6 +65,48 @@ pub(crate) fn validate(host: &HostConfig) -> Result<()> {
                 "joining another container's {what} namespace ({mode}) is not supported by pier yet"
             )));
         }
+    }
+    Ok(())
+}
+
+/// Docker's conflicts between a network mode and the flags that mean a network of the
+/// container's own (its runconfig errors, in its words).
+pub(crate) fn validate_network_mode(config: &ContainerConfig, host: &HostConfig) -> Result<()> {
+    let mode = host.network_mode.as_str();
+    let shares_another = mode.starts_with("container:");
+    if mode == "container:" {
+        return Err(SpecError::invalid(
+            "invalid container format container:<name|id>".to_owned(),
+        ));
+    }
+    let has = |list: &Option<Vec<String>>| list.as_ref().is_some_and(|l| !l.is_empty());
+    let conflict = |what: &str| Err(SpecError::invalid(format!("conflicting options: {what}")));
+    if shares_another {
+        if !config.hostname.is_empty() {
+            return conflict("hostname and the network mode");
+        }
+        if has(&host.links) {
+            return conflict(
+                "container type network can't be used with links. This would result in undefined behavior",
+            );
+        }
+        if has(&host.dns) || has(&host.dns_search) || has(&host.dns_options) {
+            return conflict("dns and the network mode");
+        }
+        if has(&host.extra_hosts) {
+            return conflict("custom host-to-IP mapping and the network mode");
+        }
+        if !config.mac_address.is_empty() {
+            return conflict("mac-address and the network mode");
+        }
+        if host.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) || host.publish_all_ports {
+            return conflict("port publishing and the container type network mode");
+        }
+    }
+    if mode == "host" && has(&host.links) {
+        return conflict(
+            "host type networking can't be used with links. This would result in undefined behavior",
+        );
     }
     Ok(())
 }

@@ -14,7 +14,10 @@ use super::{binds, caps, devices, mounts, namespaces, resources, rlimits, securi
 const MIN_HEALTH_DURATION: i64 = 1_000_000;
 
 /// Checks a create request (after the image's defaults were merged); returns Docker's warnings.
+/// The network mode's conflicts are checked here only: once made, a container on another's
+/// stack carries that one's hostname.
 pub fn validate(config: &ContainerConfig, host: &HostConfig) -> Result<Vec<String>> {
+    namespaces::validate_network_mode(config, host)?;
     validate_on(config, host, HostFacts::get())
 }
 

@@ -1,4 +1,5 @@
-//! pier's nftables table: outbound NAT, `--internal` isolation and published ports.
+//! pier's nftables table: outbound NAT, isolation between networks and of `--internal` ones,
+//! and published ports.
 //!
 //! One table of pier's own per daemon (family `ip`, name configurable), so that two daemons
 //! with different table names never touch each other's rules, and no other tool's rules are
@@ -136,13 +137,16 @@ impl<F: Firewall> NatTable<F> {
         self.firewall.apply(&batch)
     }
 
-    /// Removes the network's rules; nothing to remove is fine.
+    /// Removes the network's rules and its bridge from the set; nothing to remove is fine.
     pub fn remove_network(&self, network: &NetworkRecord) -> Result<()> {
         let Some(listing) = self.firewall.list_table(&self.name)? else {
             return Ok(());
         };
         let mut batch = Batch::new(&self.name);
         batch.delete_rules(&listing.rules_with_comment(&network_comment(network)));
+        if listing.bridges.contains(&network.bridge) {
+            batch.delete_bridge(&network.bridge);
+        }
         self.firewall.apply(&batch)
     }
 
@@ -304,6 +308,7 @@ mod tests {
         let fake = Arc::new(RecordingFirewall::default());
         *fake.listing.lock().unwrap() = Some(TableListing {
             chains: Default::default(),
+            bridges: ["pier0".to_string()].into(),
             rules: vec![
                 ListedRule {
                     chain: "postrouting".into(),
@@ -324,6 +329,63 @@ mod tests {
         assert!(!applied[0].contains(r#""handle":5"#));
         // The table existed: no second set of dispatch rules.
         assert!(!applied[0].contains("fib"));
+        // The element is there already; adding it again is how nft keeps one.
+        assert!(
+            applied[0].contains(r#"{"add":{"element":{"family":"ip","table":"pier","name":"bridges","elem":["pier0"]}}}"#),
+            "{}",
+            applied[0]
+        );
+        assert!(!applied[0].contains(r#""delete":{"element""#));
+    }
+
+    fn listed(bridges: &[&str]) -> TableListing {
+        TableListing {
+            chains: Default::default(),
+            bridges: bridges.iter().map(|b| b.to_string()).collect(),
+            rules: vec![
+                ListedRule {
+                    chain: "forward".into(),
+                    handle: 7,
+                    comment: Some("net pier0".into()),
+                },
+                ListedRule {
+                    chain: "forward".into(),
+                    handle: 8,
+                    comment: Some("net br-other".into()),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn remove_network_takes_its_rules_and_element_only() {
+        let fake = Arc::new(RecordingFirewall::default());
+        *fake.listing.lock().unwrap() = Some(listed(&["pier0", "br-other"]));
+        let table = NatTable::new(fake.clone(), "pier");
+        table.remove_network(&network()).unwrap();
+        let applied = fake.applied.lock().unwrap();
+        assert_eq!(
+            applied[0],
+            concat!(
+                r#"{"nftables":["#,
+                r#"{"delete":{"rule":{"family":"ip","table":"pier","chain":"forward","expr":[],"handle":7}}},"#,
+                r#"{"delete":{"element":{"family":"ip","table":"pier","name":"bridges","elem":["pier0"]}}}"#,
+                r#"]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn remove_network_leaves_a_missing_element_alone() {
+        // A table from before the set, or a second removal: deleting an element that is not
+        // there would fail the whole transaction.
+        let fake = Arc::new(RecordingFirewall::default());
+        *fake.listing.lock().unwrap() = Some(listed(&["br-other"]));
+        let table = NatTable::new(fake.clone(), "pier");
+        table.remove_network(&network()).unwrap();
+        let applied = fake.applied.lock().unwrap();
+        assert!(!applied[0].contains("element"), "{}", applied[0]);
+        assert!(applied[0].contains(r#""handle":7"#), "{}", applied[0]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! here runs `nft`). Layout of table `ip <name>`:
 //!
 //! ```text
+//! set bridges       { type ifname; the bridge of every network in the table }
 //! chain prerouting  { type nat hook prerouting priority dstnat; fib daddr type local jump ports }
 //! chain output      { type nat hook output priority dstnat;     fib daddr type local jump ports }
 //! chain ports       { jump ctr-<container id>   comment "ctr <container id>"   (one per publishing container) }
@@ -12,22 +13,36 @@
 //!                       ip saddr SUBNET oifname BRIDGE ct status dnat masquerade  (hairpin)
 //!                       ip saddr 127.0.0.0/8 oifname BRIDGE masquerade        (127.0.0.1:PORT from the host) }
 //! chain forward     { type filter hook forward priority filter;
+//!                     per network but --internal ones, comment "net <bridge>":
+//!                       iifname BRIDGE oifname != BRIDGE oifname @bridges ct status ! dnat drop
 //!                     per --internal network, comment "net <bridge>":
 //!                       iifname BRIDGE oifname != BRIDGE drop; oifname BRIDGE iifname != BRIDGE drop }
 //! ```
 //!
 //! Everything a network or a container adds carries its comment (or lives in its own chain),
-//! so it is removed precisely, without touching what others added.
+//! so it is removed precisely, without touching what others added; a network's element in
+//! `bridges` is removed with its rules.
+//!
+//! Isolation between networks (Docker's `DOCKER-ISOLATION` chains): nothing is routed from
+//! one of the table's bridges to another, unless the connection went through a DNAT, that is
+//! a published port: Docker lets a container reach another network's published ports on the
+//! host's addresses (with its userland proxy, and without since it dropped those chains), and
+//! the exemption, being on the connection, covers its replies too. `forward` holds only
+//! drops, so the order in which networks add their rules does not matter. The set is per
+//! table: two daemons isolate their own networks and never see each other's bridges.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ipnet::Ipv4Net;
 use nftables::expr::{
-    CT, Expression, Fib, FibFlag, FibResult, Meta, MetaKey, NamedExpression, Payload, PayloadField,
-    Prefix,
+    BinaryOperation, CT, Expression, Fib, FibFlag, FibResult, Meta, MetaKey, NamedExpression,
+    Payload, PayloadField, Prefix,
 };
-use nftables::schema::{Chain, FlushObject, NfCmd, NfListObject, NfObject, Nftables, Rule, Table};
+use nftables::schema::{
+    Chain, Element, FlushObject, NfCmd, NfListObject, NfObject, Nftables, Rule, Set, SetType,
+    SetTypeValue, Table,
+};
 use nftables::stmt::{JumpTarget, Match, NAT, Operator, Statement};
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
@@ -38,6 +53,8 @@ pub const OUTPUT: &str = "output";
 pub const POSTROUTING: &str = "postrouting";
 pub const FORWARD: &str = "forward";
 pub const PORTS: &str = "ports";
+/// The set of the table's bridges.
+pub const BRIDGES: &str = "bridges";
 
 const DSTNAT: i32 = -100;
 const SRCNAT: i32 = 100;
@@ -116,9 +133,34 @@ impl Batch {
         self.push(NfCmd::Add(NfListObject::Rule(rule)));
     }
 
-    /// The table and its base chains; `add` leaves existing ones as they are.
+    fn bridges_element(&self, bridge: &str) -> Element<'static> {
+        Element {
+            family: NfFamily::IP,
+            table: self.table.clone().into(),
+            name: BRIDGES.into(),
+            elem: Cow::Owned(vec![text(bridge)]),
+        }
+    }
+
+    /// The table, the set of bridges and the base chains; `add` leaves existing ones as they
+    /// are (a table made before the set existed gets it here).
     pub fn skeleton(&mut self) -> &mut Self {
         self.push(NfCmd::Add(NfListObject::Table(self.table())));
+        let bridges = Set {
+            family: NfFamily::IP,
+            table: self.table.clone().into(),
+            name: BRIDGES.into(),
+            handle: None,
+            set_type: SetTypeValue::Single(SetType::Ifname),
+            policy: None,
+            flags: None,
+            elem: None,
+            timeout: None,
+            gc_interval: None,
+            size: None,
+            comment: None,
+        };
+        self.push(NfCmd::Add(NfListObject::Set(Box::new(bridges))));
         let base = |batch: &Batch, name: &str, kind, hook, prio| Chain {
             _type: Some(kind),
             hook: Some(hook),
@@ -195,10 +237,16 @@ impl Batch {
         self
     }
 
-    /// A network's rules (see the module's layout).
+    /// A network's rules and its element in `bridges` (see the module's layout). Adding an
+    /// element that is there already is no error and no duplicate.
     pub fn network_rules(&mut self, network: &NetworkRecord) -> &mut Self {
         let comment = network_comment(network);
         let bridge = network.bridge.as_str();
+        let element = self.bridges_element(bridge);
+        self.push(NfCmd::Add(NfListObject::Element(element)));
+        // An --internal network needs no isolation rule: its own first drop is stricter
+        // (published ports included). It joins the set all the same, so that the set stays
+        // "every bridge in the table" and other networks' rules never depend on its own.
         if network.internal {
             self.rule(
                 FORWARD,
@@ -249,6 +297,29 @@ impl Batch {
             ],
             &comment,
         );
+        self.rule(
+            FORWARD,
+            vec![
+                matches(meta(MetaKey::Iifname), Operator::EQ, text(bridge)),
+                matches(meta(MetaKey::Oifname), Operator::NEQ, text(bridge)),
+                matches(
+                    meta(MetaKey::Oifname),
+                    Operator::EQ,
+                    text(&format!("@{BRIDGES}")),
+                ),
+                not_dnat(),
+                Statement::Drop(None),
+            ],
+            &comment,
+        );
+        self
+    }
+
+    /// Removes a bridge from `bridges`. Only for an element a listing showed: deleting a
+    /// missing one fails the whole transaction.
+    pub fn delete_bridge(&mut self, bridge: &str) -> &mut Self {
+        let element = self.bridges_element(bridge);
+        self.push(NfCmd::Delete(NfListObject::Element(element)));
         self
     }
 
@@ -340,6 +411,8 @@ pub struct ListedRule {
 pub struct TableListing {
     pub chains: HashSet<String>,
     pub rules: Vec<ListedRule>,
+    /// The elements of the `bridges` set (empty when a table predates the set).
+    pub bridges: HashSet<String>,
 }
 
 impl TableListing {
@@ -356,6 +429,10 @@ impl TableListing {
             if let Some(chain) = object.get("chain") {
                 if let Some(name) = chain.get("name").and_then(|v| v.as_str()) {
                     result.chains.insert(name.to_string());
+                }
+            } else if let Some(set) = object.get("set") {
+                if set.get("name").and_then(|v| v.as_str()) == Some(BRIDGES) {
+                    result.bridges.extend(set_elements(set.get("elem")));
                 }
             } else if let Some(rule) = object.get("rule") {
                 let chain = rule.get("chain").and_then(|v| v.as_str());
@@ -384,6 +461,37 @@ impl TableListing {
             .cloned()
             .collect()
     }
+}
+
+/// A set's elements as names. `nft` writes an array of strings, but a lone element may come
+/// as a bare string and an element with attributes as `{"elem": {"val": ...}}`.
+fn set_elements(elem: Option<&serde_json::Value>) -> Vec<String> {
+    fn name(value: &serde_json::Value) -> Option<String> {
+        match value {
+            serde_json::Value::String(name) => Some(name.clone()),
+            other => other
+                .get("elem")
+                .and_then(|e| e.get("val"))
+                .and_then(|v| v.as_str())
+                .map(String::from),
+        }
+    }
+    match elem {
+        Some(serde_json::Value::Array(values)) => values.iter().filter_map(name).collect(),
+        Some(value) => name(value).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// `ct status ! dnat`, spelled as `ct status & dnat == 0`: `!=` would compare the whole
+/// status word, and the crate has no `!` operator.
+fn not_dnat() -> Statement<'static> {
+    let masked = BinaryOperation::AND(ct("status"), text("dnat"));
+    matches(
+        Expression::BinaryOperation(Box::new(masked)),
+        Operator::EQ,
+        Expression::Number(0),
+    )
 }
 
 fn matches(
@@ -478,7 +586,8 @@ mod tests {
         let mut batch = Batch::new("pier");
         batch.network_rules(&network(false));
         let text = json(&batch);
-        assert_eq!(batch.commands.len(), 3);
+        // The element, three postrouting rules, the isolation rule.
+        assert_eq!(batch.commands.len(), 5);
         assert!(text.contains(r#"{"match":{"left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"prefix":{"addr":"172.18.0.0","len":16}},"op":"=="}}"#), "{text}");
         assert!(text.contains(r#"{"match":{"left":{"meta":{"key":"oifname"}},"right":"br-n1","op":"!="}},{"masquerade":null}"#), "{text}");
         assert!(
@@ -497,6 +606,86 @@ mod tests {
         assert!(!text.contains("masquerade"), "{text}");
         assert_eq!(text.matches(r#"{"drop":null}"#).count(), 2, "{text}");
         assert!(text.contains(r#""chain":"forward""#));
+        // In the set, so that other networks' isolation rules cover it too; no rule of its
+        // own that would let published ports through.
+        assert!(text.contains(r#"{"add":{"element":{"family":"ip","table":"pier","name":"bridges","elem":["br-n1"]}}}"#), "{text}");
+        assert!(
+            !text.contains("@bridges") && !text.contains(r#""&""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn networks_join_the_set_and_drop_traffic_to_other_bridges_but_published_ports() {
+        let mut batch = Batch::new("pier");
+        batch.network_rules(&network(false));
+        let text = json(&batch);
+        assert!(
+            text.starts_with(r#"{"nftables":[{"add":{"element":{"family":"ip","table":"pier","name":"bridges","elem":["br-n1"]}}}"#),
+            "{text}"
+        );
+        let isolation = concat!(
+            r#"{"add":{"rule":{"family":"ip","table":"pier","chain":"forward","expr":["#,
+            r#"{"match":{"left":{"meta":{"key":"iifname"}},"right":"br-n1","op":"=="}},"#,
+            r#"{"match":{"left":{"meta":{"key":"oifname"}},"right":"br-n1","op":"!="}},"#,
+            r#"{"match":{"left":{"meta":{"key":"oifname"}},"right":"@bridges","op":"=="}},"#,
+            r#"{"match":{"left":{"&":[{"ct":{"key":"status"}},"dnat"]},"right":0,"op":"=="}},"#,
+            r#"{"drop":null}],"comment":"net br-n1"}}}"#,
+        );
+        assert!(text.contains(isolation), "{text}");
+        assert_eq!(text.matches(r#"{"drop":null}"#).count(), 1, "{text}");
+    }
+
+    #[test]
+    fn skeleton_declares_the_set_of_bridges() {
+        let mut batch = Batch::new("pier");
+        batch.skeleton();
+        let text = json(&batch);
+        assert!(
+            text.starts_with(r#"{"nftables":[{"add":{"table":{"family":"ip","name":"pier"}}},{"add":{"set":{"family":"ip","table":"pier","name":"bridges","type":"ifname"}}}"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn deleting_a_bridge_deletes_its_element_only() {
+        let mut batch = Batch::new("pier");
+        batch.delete_bridge("br-n1");
+        assert_eq!(
+            json(&batch),
+            r#"{"nftables":[{"delete":{"element":{"family":"ip","table":"pier","name":"bridges","elem":["br-n1"]}}}]}"#
+        );
+    }
+
+    #[test]
+    fn listing_reads_the_bridges_in_every_spelling() {
+        let listing = |set: serde_json::Value| {
+            TableListing::from_json(&serde_json::json!({"nftables": [
+                {"table": {"family": "ip", "name": "pier", "handle": 1}},
+                {"set": {"family": "ip", "name": "other", "table": "pier", "type": "ifname", "elem": ["nope"]}},
+                {"set": set}
+            ]}))
+            .bridges
+        };
+        let base = serde_json::json!({"family": "ip", "name": "bridges", "table": "pier", "type": "ifname", "handle": 2});
+        let with = |elem: serde_json::Value| {
+            let mut set = base.clone();
+            set["elem"] = elem;
+            set
+        };
+        let both: HashSet<String> = ["br-a".to_string(), "br-b".to_string()].into();
+        assert_eq!(listing(with(serde_json::json!(["br-a", "br-b"]))), both);
+        assert_eq!(
+            listing(with(
+                serde_json::json!(["br-a", {"elem": {"val": "br-b", "comment": "x"}}])
+            )),
+            both
+        );
+        assert_eq!(
+            listing(with(serde_json::json!("br-a"))),
+            HashSet::from(["br-a".to_string()])
+        );
+        assert!(listing(base).is_empty(), "an empty set lists no elem");
     }
 
     #[test]
@@ -580,6 +769,16 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("ctr-c1"));
+        assert!(
+            text.contains(
+                r#"{"add":{"set":{"family":"ip","table":"pier","name":"bridges","type":"ifname"}}}"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""name":"bridges","elem":["br-n1"]"#),
+            "{text}"
+        );
         assert!(
             !text.contains("ctr-c2"),
             "a container without ports costs nothing"

@@ -16,6 +16,18 @@ pub struct Rendered {
 
 /// pflag takes the word after a flag as its value even when it starts with `-`
 /// (`--health-interval -1s`, `--entrypoint -x`); clap needs to be told so, flag by flag.
+/// `k=v` strings as a map (Docker's `ConvertKVStringsToMap`): `k` alone maps to "", and the
+/// last of a repeated key wins.
+pub fn kv_map(items: &[String]) -> std::collections::BTreeMap<String, String> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (item.clone(), String::new()),
+        })
+        .collect()
+}
+
 pub fn pflag_values(command: clap::Command) -> clap::Command {
     command
         .mut_args(|arg| {
@@ -192,7 +204,8 @@ pub fn render(error: &clap::Error, root: &clap::Command, argv: &[String]) -> Ren
 /// `-m, --memory` for the flag clap names as `--memory <MEMORY>` (pflag's way of naming a
 /// flag in its errors).
 fn flag_display(root: &clap::Command, path: &[&str], arg: &str) -> String {
-    let name = arg.split([' ', '=']).next().unwrap_or(arg);
+    // clap names a flag with an optional value `--ipv6[=<bool>]`.
+    let name = arg.split([' ', '=', '[']).next().unwrap_or(arg);
     let mut command = root;
     for step in path {
         match command.find_subcommand(step) {
@@ -273,6 +286,9 @@ mod tests {
         memory: Option<String>,
         #[arg(long, value_parser = |v: &str| v.parse::<i64>().map_err(|_| format!("strconv.ParseInt: parsing {v:?}: invalid syntax")))]
         stop_timeout: Option<i64>,
+        #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+              value_parser = |v: &str| v.parse::<bool>().map_err(|_| format!("strconv.ParseBool: parsing {v:?}: invalid syntax")))]
+        sig_proxy: Option<bool>,
         #[arg(required = true, num_args = 1.., trailing_var_arg = true)]
         rest: Vec<String>,
     }
@@ -334,6 +350,10 @@ mod tests {
         assert!(bad.text.starts_with(
             "invalid argument \"x\" for \"--stop-timeout\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n"
         ), "{}", bad.text);
+        let optional = rendered(&["pier", "run", "--sig-proxy=x", "busybox"]);
+        assert!(optional.text.starts_with(
+            "invalid argument \"x\" for \"--sig-proxy\" flag: strconv.ParseBool: parsing \"x\": invalid syntax\n"
+        ), "{}", optional.text);
         let none = rendered(&["pier", "run"]);
         assert_eq!(none.code, 1);
         assert!(

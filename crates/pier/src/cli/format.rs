@@ -111,6 +111,20 @@ pub fn render_inspected(template: &Template, value: &Value) -> Result<String, Cl
         .map_err(|e| CliError::other(format!("template parsing error: {e}")))
 }
 
+/// The label a `.Label "name"` call asks for; None for other methods.
+pub fn label_call<'a>(name: &str, args: &'a [Value]) -> Option<Result<&'a str, String>> {
+    if name != "Label" {
+        return None;
+    }
+    Some(match args {
+        [Value::String(wanted)] => Ok(wanted),
+        _ => Err(format!(
+            "wrong number of args for Label: want 1 got {}",
+            args.len()
+        )),
+    })
+}
+
 /// Docker's `.Label "name"` on rows whose `Labels` field is `k=v,k2=v2`.
 pub struct LabelMethod;
 
@@ -121,20 +135,15 @@ impl Methods for LabelMethod {
         name: &str,
         args: &[Value],
     ) -> Option<Result<String, String>> {
-        if name != "Label" {
-            return None;
-        }
-        let [Value::String(wanted)] = args else {
-            return Some(Err(format!(
-                "wrong number of args for Label: want 1 got {}",
-                args.len()
-            )));
+        let wanted = match label_call(name, args)? {
+            Ok(wanted) => wanted,
+            Err(e) => return Some(Err(e)),
         };
         let labels = receiver.get("Labels").and_then(Value::as_str).unwrap_or("");
         let found = labels
             .split(',')
             .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| key == wanted)
+            .find(|(key, _)| *key == wanted)
             .map(|(_, value)| value.to_owned())
             .unwrap_or_default();
         Some(Ok(found))

@@ -16,6 +16,10 @@ pub fn usage_of(path: &[&str]) -> (&'static str, Arity) {
     let leaf = path.last().copied().unwrap_or("");
     let group = if path.len() > 1 { path[0] } else { "" };
     match (group, leaf) {
+        ("network", "create") => ("[OPTIONS] NETWORK", Arity::Exactly(1)),
+        ("network", "rm") => ("NETWORK [NETWORK...]", Arity::AtLeast(1)),
+        ("network", "inspect") => ("[OPTIONS] NETWORK [NETWORK...]", Arity::AtLeast(1)),
+        ("network", "connect" | "disconnect") => ("[OPTIONS] NETWORK CONTAINER", Arity::Exactly(2)),
         ("", "run") | ("container", "run") | (_, "create") if group != "volume" => {
             ("[OPTIONS] IMAGE [COMMAND] [ARG...]", Arity::AtLeast(1))
         }
@@ -77,6 +81,16 @@ mod tests {
         );
         assert_eq!(usage_of(&["image", "rm"]).0, "[OPTIONS] IMAGE [IMAGE...]");
         assert_eq!(usage_of(&["volume", "create"]).1, Arity::AtMost(1));
+        assert_eq!(
+            usage_of(&["network", "create"]),
+            ("[OPTIONS] NETWORK", Arity::Exactly(1))
+        );
+        assert_eq!(usage_of(&["network", "rm"]).0, "NETWORK [NETWORK...]");
+        assert_eq!(usage_of(&["network", "disconnect"]).1, Arity::Exactly(2));
+        assert_eq!(
+            usage_of(&["network", "ls"]),
+            ("[OPTIONS]", Arity::Exactly(0))
+        );
         assert_eq!(usage_of(&["ps"]), ("[OPTIONS]", Arity::Exactly(0)));
     }
 

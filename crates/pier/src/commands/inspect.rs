@@ -1,6 +1,7 @@
-//! `inspect`, `container inspect`, `image inspect`, `volume inspect`: the daemon's JSON of
-//! each object, as one array indented by four spaces (the keys in the daemon's order), or a
-//! template applied to each; the errors after the output, as Docker prints them.
+//! `inspect`, `container inspect`, `image inspect`, `network inspect`, `volume inspect`: the
+//! daemon's JSON of each object, as one array indented by four spaces (the keys in the
+//! daemon's order), or a template applied to each; the errors after the output, as Docker
+//! prints them.
 
 use api::client::{ByteStream, Client, Query, RequestBody, escape_path};
 use clap::Args;
@@ -51,7 +52,7 @@ pub struct InspectArgs {
     names: Vec<String>,
 }
 
-/// `container inspect`, `image inspect`, `volume inspect`: one kind only.
+/// `container inspect`, `image inspect`, `network inspect`, `volume inspect`: one kind only.
 #[derive(Args, Debug)]
 pub struct TypedInspectArgs {
     /// Format output using a custom template

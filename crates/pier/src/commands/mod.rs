@@ -1,11 +1,12 @@
 //! One module per command or group of commands. `run`, `ps`, `images`... exist at the top
-//! level and in their management groups (`container`, `image`, `system`, `volume`), as in
-//! Docker's CLI.
+//! level and in their management groups (`container`, `image`, `network`, `system`,
+//! `volume`), as in Docker's CLI.
 
 pub mod container;
 pub mod daemon;
 pub mod image;
 pub mod inspect;
+pub mod network;
 pub mod runtime;
 pub mod system;
 pub mod volume;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage Docker
     #[command(subcommand)]
     System(system::SystemCommand),
@@ -121,6 +125,7 @@ pub async fn dispatch(ctx: &Context, command: Command, debug: bool) -> Result<()
         Command::Wait(args) => c::wait(ctx, args).await,
         Command::Container(command) => c::dispatch(ctx, command).await,
         Command::Image(command) => image::run(ctx, command).await,
+        Command::Network(command) => network::dispatch(ctx, command).await,
         Command::System(command) => system::dispatch(ctx, command, debug).await,
         Command::Volume(command) => volume::dispatch(ctx, command).await,
         Command::Daemon(_) | Command::Runtime(_) => Err(CliError::other(

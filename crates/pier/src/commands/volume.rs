@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::inspect::{Kind, TypedInspectArgs, inspect_kind};
+use crate::cli::args::kv_map;
 use crate::cli::format::{LabelMethod, Table};
 use crate::cli::prompt::confirm;
 use crate::cli::text::{print_line, print_text};
@@ -94,16 +95,6 @@ pub async fn dispatch(ctx: &Context, command: VolumeCommand) -> Result<(), CliEr
     }
 }
 
-fn kv(items: &[String]) -> BTreeMap<String, String> {
-    items
-        .iter()
-        .map(|item| match item.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (item.clone(), String::new()),
-        })
-        .collect()
-}
-
 async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     if let (Some(flag), Some(arg)) = (&args.name_flag, &args.name)
         && flag != arg
@@ -115,8 +106,8 @@ async fn create(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     let body = VolumeCreateOptions {
         name: args.name.or(args.name_flag).unwrap_or_default(),
         driver: args.driver,
-        driver_opts: kv(&args.opt),
-        labels: kv(&args.label),
+        driver_opts: kv_map(&args.opt),
+        labels: kv_map(&args.label),
     };
     let client = ctx.client().await?;
     let volume: Volume = client.post_json("/volumes/create", &body).await?;

@@ -13,6 +13,7 @@ mod engine_survival;
 mod image_interop;
 mod net_bridge;
 mod net_nginx;
+mod net_user;
 mod runtime_bad_input;
 mod runtime_basics;
 mod runtime_cgroup_v2;

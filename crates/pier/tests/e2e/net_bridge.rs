@@ -224,3 +224,56 @@ fn network_none_has_only_its_loopback_up() {
     ]);
     assert_eq!(served.trim().len(), 12, "{served}");
 }
+
+/// A UDP echo server in Python, from the host's /usr bound into the container (busybox has
+/// no UDP server).
+const UDP_ECHO: &str = "import socket\n\
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+s.bind(('0.0.0.0', 53))\n\
+while True:\n    data, peer = s.recvfrom(512)\n    s.sendto(b'echo:' + data, peer)\n";
+
+const UDP_CLIENT: &str = "import socket, sys\n\
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+s.settimeout(1)\n\
+s.sendto(b'hi', (sys.argv[1], int(sys.argv[2])))\n\
+print(s.recv(512).decode())\n";
+
+#[test]
+fn a_published_udp_port_answers() {
+    let d = PierDaemon::start();
+    d.pier_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "udp",
+        "-p",
+        "15353:53/udp",
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        "-v",
+        "/lib:/lib:ro",
+        "busybox",
+        "/usr/bin/python3",
+        "-c",
+        UDP_ECHO,
+    ]);
+    let mut answer = String::new();
+    d.wait_until("the UDP echo to answer", Duration::from_secs(10), || {
+        let out = d.in_netns(
+            "/usr/bin/python3",
+            &["-c", UDP_CLIENT, "127.0.0.1", "15353"],
+        );
+        answer = stdout(&out);
+        out.status.success()
+    });
+    assert_eq!(answer, "echo:hi\n");
+    assert_eq!(d.pier_ok(&["port", "udp"]), "53/udp -> 0.0.0.0:15353\n");
+    d.pier_ok(&["rm", "-f", "udp"]);
+    let gone = d.in_netns(
+        "/usr/bin/python3",
+        &["-c", UDP_CLIENT, "127.0.0.1", "15353"],
+    );
+    assert!(!gone.status.success(), "{gone:?}");
+}

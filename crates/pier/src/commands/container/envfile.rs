@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::cli::args::kv_map;
+
 pub use crate::cli::text::go_io_error;
 
 /// Docker's `ValidateEnv` for one `-e` value.
@@ -111,17 +113,6 @@ pub fn read_labels(
     }
     all.extend(labels.iter().cloned());
     Ok(kv_map(&all))
-}
-
-/// `k=v` strings as a map; `k` alone maps to "".
-pub fn kv_map(items: &[String]) -> BTreeMap<String, String> {
-    items
-        .iter()
-        .map(|item| match item.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (item.clone(), String::new()),
-        })
-        .collect()
 }
 
 #[cfg(test)]

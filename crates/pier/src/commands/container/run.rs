@@ -149,7 +149,14 @@ async fn create_with_pull(ctx: &Context, plan: &CreatePlan) -> Result<String, Cl
         pull_image(client, plan.image(), plan.platform.as_deref(), plan.quiet).await?;
     }
     let created = match send_create(client, plan).await {
-        Err(error) if error.is_not_found() && pullable && plan.pull == PullPolicy::Missing => {
+        // Only a missing image is worth a pull: a 404 about a network (or a volume driver)
+        // would come back the same after it.
+        Err(error)
+            if error.is_not_found()
+                && error.to_string().contains("No such image")
+                && pullable
+                && plan.pull == PullPolicy::Missing =>
+        {
             if !plan.quiet {
                 print_err(&format!(
                     "Unable to find image '{}' locally",

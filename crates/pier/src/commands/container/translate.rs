@@ -11,10 +11,11 @@ use api::types::{
     HealthConfig, HostConfig, LogConfig, NetworkingConfig, Resources, RestartPolicy,
 };
 
-use super::envfile::{go_io_error, kv_map, read_env, read_labels};
+use super::envfile::{go_io_error, read_env, read_labels};
 use super::mounts::{VolumeSpec, parse_tmpfs, parse_volume};
 use super::options::ContainerOptions;
 use super::ports::Ports;
+use crate::cli::args::kv_map;
 use crate::cli::json;
 
 /// How `run` and `create` treat an image that is not there.
