@@ -293,6 +293,11 @@ impl PierDaemon {
         cmd
     }
 
+    /// The daemon's network namespace, for `nsenter --net=`.
+    pub fn netns_path(&self) -> String {
+        format!("/run/netns/{}", self.netns)
+    }
+
     /// `PROGRAM ARGS` in the daemon's network namespace (entered with `nsenter --net`, which
     /// keeps the cgroup mounts in view), output captured.
     pub fn in_netns(&self, program: &str, args: &[&str]) -> Output {

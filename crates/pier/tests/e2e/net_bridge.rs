@@ -277,3 +277,124 @@ fn a_published_udp_port_answers() {
     );
     assert!(!gone.status.success(), "{gone:?}");
 }
+
+/// A second daemon in the first one's namespace, with a bridge (and so a table) of its own;
+/// stopped by PID when dropped, its containers removed first.
+struct SecondDaemon {
+    child: std::process::Child,
+    socket: std::path::PathBuf,
+}
+
+impl SecondDaemon {
+    fn start(d: &PierDaemon) -> SecondDaemon {
+        let dir = d.scratch("second");
+        let socket = dir.join("s.sock");
+        let child = std::process::Command::new("nsenter")
+            .arg(format!("--net={}", d.netns_path()))
+            .arg("--")
+            .arg(crate::support::PIER)
+            .args(["daemon", "--bridge", "pier1", "--bip", "172.30.0.1/16"])
+            .arg("--data-root")
+            .arg(dir.join("root"))
+            .arg("--exec-root")
+            .arg(dir.join("run"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let second = SecondDaemon { child, socket };
+        d.wait_until(
+            "the second daemon to answer",
+            Duration::from_secs(20),
+            || second.pier(&["version"]).status.success(),
+        );
+        let mut import = second.command(&["import", "-", "busybox:latest"]);
+        import.stdin(std::process::Stdio::piped());
+        let mut child = import.spawn().unwrap();
+        std::io::Write::write_all(
+            &mut child.stdin.take().unwrap(),
+            crate::daemon::busybox_tar(),
+        )
+        .unwrap();
+        assert!(child.wait().unwrap().success());
+        second
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(crate::support::PIER);
+        cmd.arg("-H")
+            .arg(format!("unix://{}", self.socket.display()))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    }
+
+    fn pier(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+impl Drop for SecondDaemon {
+    fn drop(&mut self) {
+        let _ = self.pier(&["rm", "-f", "web2"]);
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_daemons_keep_to_their_own_bridges_and_tables() {
+    let d = PierDaemon::start();
+    let second = SecondDaemon::start(&d);
+    let mut args = vec!["run", "-d", "--name", "web1", "-p", "18091:80", "busybox"];
+    args.extend(HTTPD);
+    let first_id = d.pier_ok(&args).trim().to_owned();
+    let mut args = vec!["run", "-d", "--name", "web2", "-p", "18092:80", "busybox"];
+    args.extend(HTTPD);
+    let out = second.pier(&args);
+    assert!(out.status.success(), "{out:?}");
+    let second_id = stdout(&out).trim().to_owned();
+
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18091/hostname").trim(),
+        &first_id[..12]
+    );
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18092/hostname").trim(),
+        &second_id[..12]
+    );
+    let first_table = ruleset(&d);
+    let second_table = stdout(&d.in_netns("nft", &["list", "table", "ip", "pier_pier1"]));
+    assert!(
+        first_table.contains("18091") && !first_table.contains("18092"),
+        "{first_table}"
+    );
+    assert!(
+        second_table.contains("18092") && !second_table.contains("18091"),
+        "{second_table}"
+    );
+    let second_ip = second.pier(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web2"]);
+    assert!(stdout(&second_ip).starts_with("172.30."), "{second_ip:?}");
+
+    // The first daemon starting again reconciles its own bridge and table only.
+    let mut d = d;
+    d.kill9();
+    d.restart();
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18092/hostname").trim(),
+        &second_id[..12]
+    );
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18091/hostname").trim(),
+        &first_id[..12]
+    );
+    let out = second.pier(&["rm", "-f", "web2"]);
+    assert!(out.status.success(), "{out:?}");
+    d.pier_ok(&["rm", "-f", "web1"]);
+    drop(second);
+}
