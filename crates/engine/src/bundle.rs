@@ -44,14 +44,15 @@ impl Engine {
         };
         let mounts = spec::resolved_mounts(&container.mounts);
         let shared;
-        let netns = match spec::network_mode(&container.host_config) {
-            NetworkMode::Unresolved(other) => {
+        let netns = match (spec::network_mode(&container.host_config), &container.netns) {
+            (NetworkMode::New, Some(owned)) => NetworkMode::Owned(&owned.path),
+            (NetworkMode::Unresolved(other), _) => {
                 shared = self.shared_netns(other, when)?;
                 shared
                     .as_deref()
                     .map_or(NetworkMode::New, NetworkMode::Join)
             }
-            mode => mode,
+            (mode, _) => mode,
         };
         let input = spec::SpecInput {
             id: &container.id,

@@ -23,6 +23,7 @@ pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
     engine.init_networking().await?;
     engine.restore_containers().await?;
     engine.reconcile_networking().await;
+    engine.start_netns_pool();
     let mut listeners = Vec::new();
     for host in &engine.config.hosts {
         listeners.push(listen(host).await?);
@@ -54,6 +55,7 @@ pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
     engine
         .finish_tidying(std::time::Duration::from_secs(10))
         .await;
+    engine.drain_netns_pool().await;
     for host in &engine.config.hosts {
         if let Some(path) = host.strip_prefix("unix://") {
             let _ = std::fs::remove_file(path);

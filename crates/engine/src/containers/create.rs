@@ -11,7 +11,7 @@ use image::ImageRecord;
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::events::Event;
-use crate::network::EndpointOwner;
+use crate::network::{EndpointOwner, TakenNetns};
 use crate::spec;
 
 use super::model::{Container, State};
@@ -122,6 +122,8 @@ impl Engine {
         } = *planned;
         std::fs::create_dir_all(dir).map_err(|e| EngineError::io("creating", dir, e))?;
         self.images.create_snapshot(id, &image.id, dir)?;
+        // A ready namespace taken below goes back to the kernel if anything after fails.
+        let mut taken: Option<TakenNetns> = None;
         let (endpoints, etc) = match host.network_mode.strip_prefix("container:") {
             // Another's network stack comes with its name and files, as in Docker.
             Some(other) => {
@@ -140,8 +142,17 @@ impl Engine {
                     config.hostname = id[..12].to_owned();
                 }
                 let owner = EndpointOwner { id, name };
-                let endpoints =
-                    self.plan_endpoints(&owner, &host, planned.networking, &config.mac_address)?;
+                let pooled =
+                    self.take_pooled_netns(&owner, &host, planned.networking, &config.mac_address);
+                let endpoints = match pooled {
+                    Some((endpoints, netns)) => {
+                        taken = Some(netns);
+                        endpoints
+                    }
+                    None => {
+                        self.plan_endpoints(&owner, &host, planned.networking, &config.mac_address)?
+                    }
+                };
                 let etc = self.write_container_etc(dir, &config, &host, &endpoints)?;
                 (endpoints, etc)
             }
@@ -163,6 +174,7 @@ impl Engine {
             resolv_conf_path: etc.resolv_conf,
             mounts: Vec::new(),
             endpoints,
+            netns: taken.as_ref().map(|t| t.owned().clone()),
             dir: dir.to_owned(),
         };
         container.mounts = self.resolve_mounts(&container)?;
@@ -176,6 +188,9 @@ impl Engine {
         if let Some(args) = spec.process().as_ref().and_then(|p| p.args().clone()) {
             container.path = args.first().cloned().unwrap_or_default();
             container.args = args.into_iter().skip(1).collect();
+        }
+        if let Some(taken) = taken {
+            taken.keep();
         }
         Ok(container)
     }

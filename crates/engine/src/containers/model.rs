@@ -106,8 +106,23 @@ pub struct Container {
     /// address; the primary's carries the published ports while it runs.
     #[serde(default)]
     pub endpoints: Vec<net::records::EndpointRecord>,
+    /// The network namespace made for it ahead of time (from the daemon's pool), kept from
+    /// create to removal; none when the runtime makes one at each start.
+    #[serde(default)]
+    pub netns: Option<OwnedNetns>,
     /// The container's directory: bundle (config.json, rootfs), writable layer, files, log.
     pub dir: PathBuf,
+}
+
+/// A network namespace of the container's own that outlives its runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedNetns {
+    /// Where it is bound (`<exec-root>/netns/<name>`).
+    pub path: PathBuf,
+    /// The host end of the veth that came with it (the default bridge's endpoint, made with
+    /// the namespace); none for `--network none`, or once that endpoint is disconnected.
+    #[serde(default)]
+    pub veth: Option<String>,
 }
 
 impl Container {
@@ -139,6 +154,7 @@ impl Container {
             resolv_conf_path: Default::default(),
             mounts: Vec::new(),
             endpoints: Vec::new(),
+            netns: None,
             dir: Default::default(),
         }
     }

@@ -73,9 +73,13 @@ impl Engine {
         let container = handle.snapshot();
         self.spawn_tidy(async move {
             engine.release_endpoints(&container).await;
+            let netns = container.netns.clone();
             let dir = container.dir;
             let _ = crate::blocking(move || {
                 let _ = engine.runtime.delete(&id, true);
+                if let Some(netns) = &netns {
+                    crate::network::release_netns(netns);
+                }
                 if let Err(e) = engine.remove_container_dir(&id, &dir) {
                     // Nobody is waiting for an answer any more: the daemon's log has it, and
                     // the next start-up's sweep tries again.

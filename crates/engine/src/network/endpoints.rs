@@ -109,34 +109,44 @@ impl Networking {
         self.dns.set_endpoint(&named);
     }
 
-    /// The endpoint's veth into the container's namespace, its name in DNS and its ports;
-    /// on failure nothing of it is left.
+    /// The endpoint's veth into the container's namespace (unless `made` with the namespace),
+    /// its name in DNS and its ports; on failure nothing of it is left.
     async fn attach(
         &self,
         endpoint: &EndpointRecord,
         netns: NetnsRef,
         default_route: bool,
+        made: bool,
     ) -> Result<()> {
         let network = self.network_by_id(&endpoint.network_id).ok_or_else(|| {
             EngineError::NotFound(format!("network {} not found", endpoint.network_id))
         })?;
-        // An internal network leads nowhere: no default route through it, as in Docker.
-        let default_route = default_route && !network.internal;
-        self.driver
-            .connect(&network, endpoint, netns, default_route)
-            .await?;
+        if made {
+            self.driver.publish(endpoint).await?;
+        } else {
+            // An internal network leads nowhere: no default route through it, as in Docker.
+            let default_route = default_route && !network.internal;
+            self.driver
+                .connect(&network, endpoint, netns, default_route)
+                .await?;
+        }
         if network.dns {
             self.publish_names(endpoint);
         }
         Ok(())
     }
 
-    /// Port rules and veth of an endpoint, and its names in DNS (every step tried, errors to
-    /// the daemon's log).
-    async fn detach(&self, endpoint: &EndpointRecord) {
+    /// Port rules of an endpoint, its names in DNS, and its veth unless `keep_link` (one made
+    /// with a namespace the container keeps). Every step tried, errors to the daemon's log.
+    async fn detach(&self, endpoint: &EndpointRecord, keep_link: bool) {
         self.dns
             .remove_endpoint(&endpoint.network_id, &endpoint.container_id);
-        if let Err(e) = self.driver.disconnect(endpoint).await {
+        let done = if keep_link {
+            self.driver.unpublish(endpoint).await
+        } else {
+            self.driver.disconnect(endpoint).await
+        };
+        if let Err(e) = done {
             eprintln!(
                 "pier daemon: disconnecting container {} from network {}: {e}",
                 endpoint.container_id, endpoint.network_id
@@ -147,12 +157,23 @@ impl Networking {
     /// Connects one endpoint of a running container (`network connect`).
     pub(crate) async fn attach_running(&self, endpoint: &EndpointRecord, pid: i32) -> Result<()> {
         let netns = NetnsRef::Path(format!("/proc/{pid}/ns/net").into());
-        self.attach(endpoint, netns, false).await
+        self.attach(endpoint, netns, false, false).await
     }
 
-    pub(crate) async fn detach_running(&self, endpoint: &EndpointRecord) {
-        self.detach(endpoint).await;
+    /// Takes an endpoint away from a container (`network disconnect`), veth included.
+    pub(crate) async fn detach_for_good(&self, endpoint: &EndpointRecord) {
+        self.detach(endpoint, false).await;
     }
+}
+
+/// Whether the endpoint's veth came with the namespace the container keeps (and stays with
+/// it between runs).
+pub(crate) fn made_with_netns(container: &Container, endpoint: &EndpointRecord) -> bool {
+    container
+        .netns
+        .as_ref()
+        .and_then(|n| n.veth.as_deref())
+        .is_some_and(|veth| veth == endpoint.host_veth)
 }
 
 /// The networks a container joins at create, primary first (the one of its network mode,
@@ -277,13 +298,22 @@ impl Engine {
         };
         let netns = NetnsRef::Path(format!("/proc/{pid}/ns/net").into());
         if container.host_config.network_mode == "none" {
-            networking.driver.links().loopback_up(netns).await?;
+            // A namespace made ahead has its loopback up already.
+            if container.netns.is_none() {
+                networking.driver.links().loopback_up(netns).await?;
+            }
             return Ok(());
         }
         for (index, endpoint) in endpoints.iter().enumerate() {
-            if let Err(e) = networking.attach(endpoint, netns.clone(), index == 0).await {
-                for made in &endpoints[..index] {
-                    networking.detach(made).await;
+            let made = made_with_netns(container, endpoint);
+            if let Err(e) = networking
+                .attach(endpoint, netns.clone(), index == 0, made)
+                .await
+            {
+                for earlier in &endpoints[..index] {
+                    networking
+                        .detach(earlier, made_with_netns(container, earlier))
+                        .await;
                 }
                 networking.reservations().remove(&container.id);
                 return Err(e);
@@ -323,7 +353,9 @@ impl Engine {
         };
         self.release_ports(container).await;
         for endpoint in &container.endpoints {
-            networking.detach(endpoint).await;
+            networking
+                .detach(endpoint, made_with_netns(container, endpoint))
+                .await;
         }
     }
 
@@ -361,6 +393,13 @@ impl Engine {
                     .entry(endpoint.network_id.clone())
                     .or_default()
                     .insert(container.id.clone(), endpoint.ip);
+                if !alive && made_with_netns(&container, endpoint) {
+                    // Its veth lives on with its namespace between runs; no ports meanwhile.
+                    running.push(EndpointRecord {
+                        ports: Vec::new(),
+                        ..endpoint.clone()
+                    });
+                }
                 if alive {
                     if networking
                         .network_by_id(&endpoint.network_id)

@@ -504,13 +504,18 @@ impl Engine {
                 current.id, network.name
             )));
         };
-        if current.state.status.is_alive() {
-            networking.detach_running(&endpoint).await;
+        let made = super::endpoints::made_with_netns(&current, &endpoint);
+        // A veth made with the container's namespace is there between runs too.
+        if current.state.status.is_alive() || made {
+            networking.detach_for_good(&endpoint).await;
         }
-        handle
-            .record()
-            .endpoints
-            .retain(|e| e.network_id != network.id);
+        {
+            let mut record = handle.record();
+            record.endpoints.retain(|e| e.network_id != network.id);
+            if made && let Some(netns) = record.netns.as_mut() {
+                netns.veth = None;
+            }
+        }
         networking.forget_address(&network.id, &current.id);
         self.persist(&handle)?;
         self.publish_network_change("disconnect", &network, &current.id);

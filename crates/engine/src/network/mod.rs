@@ -10,6 +10,7 @@
 mod endpoints;
 mod files;
 mod manage;
+mod pool;
 mod ports;
 mod view;
 
@@ -33,6 +34,7 @@ use crate::error::{EngineError, Result};
 
 pub(crate) use endpoints::EndpointOwner;
 pub use manage::NetworkListOptions;
+pub(crate) use pool::{TakenNetns, release as release_netns};
 pub use view::{network_settings, summary_ports};
 
 /// The name of the default network, as Docker calls it.
@@ -66,6 +68,8 @@ pub(crate) struct Networking {
     addresses: Mutex<HashMap<String, HashMap<String, Ipv4Addr>>>,
     /// The bound sockets that keep each running container's published ports its own.
     reservations: Mutex<HashMap<String, PortReservation>>,
+    /// Network namespaces made ahead of need.
+    pool: pool::NetnsPool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -218,6 +222,7 @@ impl Engine {
             networks: RwLock::new(networks),
             addresses: Mutex::default(),
             reservations: Mutex::default(),
+            pool: pool::NetnsPool::default(),
         };
         for network in networking.networks().iter().skip(1) {
             if let Err(e) = networking.bring_up(&network.record).await {

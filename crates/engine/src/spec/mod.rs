@@ -233,7 +233,7 @@ fn seccomp_for(
 /// sockets without privileges), then the container's own.
 fn sysctls(host: &HostConfig, netns: NetworkMode) -> Option<HashMap<String, String>> {
     let mut sysctls = HashMap::new();
-    if netns == NetworkMode::New {
+    if matches!(netns, NetworkMode::New | NetworkMode::Owned(_)) {
         sysctls.insert(
             "net.ipv4.ip_unprivileged_port_start".to_owned(),
             "0".to_owned(),

@@ -15,9 +15,12 @@ pub enum NetworkMode<'a> {
     New,
     /// The host's (`--network host`).
     Host,
-    /// An existing one, by path (`/proc/<pid>/ns/net` of the container named by
-    /// `container:<name>`, or one the engine keeps).
+    /// An existing one, by path: `/proc/<pid>/ns/net` of the container named by
+    /// `container:<name>`.
     Join(&'a Path),
+    /// One the engine made for this container ahead of time (bound at this path): joined,
+    /// and set up as a new one would be.
+    Owned(&'a Path),
     /// `container:<name>` that the engine has not resolved to a path: building the spec fails.
     Unresolved(&'a str),
 }
@@ -124,7 +127,9 @@ pub(crate) fn namespaces(host: &HostConfig, network: NetworkMode) -> Result<Vec<
     let mut list = vec![namespace(LinuxNamespaceType::Mount, None)];
     match network {
         NetworkMode::New => list.push(namespace(LinuxNamespaceType::Network, None)),
-        NetworkMode::Join(path) => list.push(namespace(LinuxNamespaceType::Network, Some(path))),
+        NetworkMode::Join(path) | NetworkMode::Owned(path) => {
+            list.push(namespace(LinuxNamespaceType::Network, Some(path)))
+        }
         NetworkMode::Host => {}
         NetworkMode::Unresolved(other) => {
             return Err(SpecError::Internal(format!(

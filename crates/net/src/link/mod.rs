@@ -7,6 +7,7 @@
 //! container's namespace, since netlink sockets speak for the namespace they were made in.
 
 mod netns;
+pub mod persist;
 mod rtnl;
 
 use std::future::Future;
