@@ -411,3 +411,59 @@ fn two_daemons_keep_to_their_own_bridges_and_tables() {
     d.pier_ok(&["rm", "-f", "web1"]);
     drop(second);
 }
+
+/// The network namespace a container's init is in.
+fn netns_of(d: &PierDaemon, container: &str) -> String {
+    let pid = d.inspect(container)["State"]["Pid"].as_i64().unwrap();
+    std::fs::read_link(format!("/proc/{pid}/ns/net"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_container_keeps_its_namespace_across_runs_and_it_goes_with_it() {
+    let d = PierDaemon::start();
+    let pool = d.exec_root().join("netns");
+    d.wait_until("namespaces made ahead", Duration::from_secs(10), || {
+        std::fs::read_dir(&pool).is_ok_and(|entries| entries.count() >= 8)
+    });
+    let mut args = vec!["run", "-d", "--name", "web", "-p", "18093:80", "busybox"];
+    args.extend(HTTPD);
+    let id = d.pier_ok(&args).trim().to_owned();
+    let first = netns_of(&d, "web");
+    let veth = veth_of(&d, "web");
+    d.pier_ok(&["restart", "-t", "1", "web"]);
+    assert_eq!(netns_of(&d, "web"), first);
+    assert_eq!(veth_of(&d, "web"), veth);
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18093/hostname").trim(),
+        &id[..12]
+    );
+    // Stopped, it keeps its veth; a daemon that starts again keeps it too.
+    d.pier_ok(&["stop", "-t", "1", "web"]);
+    let mut d = d;
+    d.restart();
+    assert!(veths(&d).contains(&veth), "{veth}: {:?}", veths(&d));
+    d.pier_ok(&["start", "web"]);
+    assert_eq!(
+        fetch_when_up(&d, "http://127.0.0.1:18093/hostname").trim(),
+        &id[..12]
+    );
+    let none = d.pier_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "ip",
+        "-o",
+        "link",
+    ]);
+    assert_eq!(none.lines().count(), 1, "{none}");
+    assert!(none.contains("lo:") && none.contains("UP"), "{none}");
+    d.pier_ok(&["rm", "-f", "web"]);
+    d.wait_until("its veth to go", Duration::from_secs(10), || {
+        !veths(&d).contains(&veth)
+    });
+}
