@@ -31,7 +31,7 @@ use super::{Networking, lock, on_default_bridge};
 
 /// How many of each kind are kept ready.
 const BRIDGED_READY: usize = 6;
-const BARE_READY: usize = 2;
+const BARE_READY: usize = 6;
 
 /// A ready namespace with its endpoint on the default bridge (its owner fields empty).
 struct Bridged {
