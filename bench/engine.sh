@@ -16,8 +16,9 @@
 #    median and its ratio to pier's. Each engine's default network is a bridge with a veth
 #    pair per container (pier's: pier0, made in the bench's network namespace). Each engine's
 #    series (here and in 2.)
-#    begins once podman's background clean-up processes of the series before have ended, and
-#    after 5 s of quiet, so that no engine pays for the one before.
+#    begins once podman's background clean-up processes of the series before have ended, the
+#    CPUs idle (the kernel's own teardown of namespaces and veths included), and after 5 s of
+#    quiet, so that no engine pays for the one before.
 # 2. 50 `run -d busybox sleep 1000` in a row (timed in total), then one `rm -f` of the 50
 #    (timed), with the default network and with `--network none`. podman's `rm -f` first sends
 #    SIGTERM and waits 10 s for it (which busybox's sleep, as PID 1, never answers); it is given
@@ -372,11 +373,25 @@ say "run --rm busybox true (and version): $runs runs each of ${#commands[@]} com
 # Quiet before each series: podman finishes every container with a `podman container cleanup`
 # process of its own, started after the container ended; 50 of them keep both cores busy for
 # seconds after an `rm -f` has returned.
+# Then the machine's CPUs idle (at least 90% over a second, for up to 30 s): the kernel tears
+# namespaces and veths of ended containers down in its own workers, seconds after every
+# process of them is gone, whichever engine made them.
 cat >"$data/quiet.sh" <<QUIET
 #!/bin/sh
 for _ in \$(seq 600); do
   pgrep -f -- "--root $data/podman/root .*container cleanup" >/dev/null || break
   sleep 0.1
+done
+idle_share() {
+  set -- \$(head -1 /proc/stat); shift
+  t1=0; for v in "\$@"; do t1=\$((t1 + v)); done; i1=\$((\$4 + \$5))
+  sleep 1
+  set -- \$(head -1 /proc/stat); shift
+  t2=0; for v in "\$@"; do t2=\$((t2 + v)); done; i2=\$((\$4 + \$5))
+  echo \$(( (i2 - i1) * 100 / (t2 - t1 + 1) ))
+}
+for _ in \$(seq 30); do
+  [ "\$(idle_share)" -ge 90 ] && break
 done
 sleep $quiet
 QUIET
