@@ -17,11 +17,19 @@ pub struct DnsSettings {
     pub options: Vec<String>,
 }
 
+/// Every nameserver of a resolv.conf (an IPv6 zone index dropped), loopback ones included:
+/// the daemon, in the host's namespace, reaches those too.
+pub fn nameservers(resolv_conf: &str) -> Vec<IpAddr> {
+    lines_with(resolv_conf, "nameserver")
+        .filter_map(|value| value.split('%').next()?.parse::<IpAddr>().ok())
+        .collect()
+}
+
 /// The nameservers of a resolv.conf that a container can reach: loopback ones (a resolver on
 /// the host's 127.0.0.53, say) mean nothing in another network namespace.
 pub fn usable_nameservers(resolv_conf: &str) -> Vec<IpAddr> {
-    lines_with(resolv_conf, "nameserver")
-        .filter_map(|value| value.split('%').next()?.parse::<IpAddr>().ok())
+    nameservers(resolv_conf)
+        .into_iter()
         .filter(|ip| !ip.is_loopback())
         .collect()
 }
@@ -225,6 +233,19 @@ mod tests {
     use super::*;
 
     const HOST: &str = "# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example lan\noptions edns0 trust-ad\n";
+
+    #[test]
+    fn nameservers_keep_loopback_and_drop_zones() {
+        let conf =
+            "# x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nsearch lan\nnameserver nope\n";
+        let all: Vec<String> = nameservers(conf).iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(all, ["127.0.0.53", "fe80::1"]);
+        let usable: Vec<String> = usable_nameservers(conf)
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect();
+        assert_eq!(usable, ["fe80::1"]);
+    }
 
     #[test]
     fn default_bridge_filters_loopback() {

@@ -19,7 +19,9 @@ use crate::events::{Event, now_nanos};
 use crate::images::timestamp::parse_timestamp;
 
 use super::endpoints::EndpointOwner;
-use super::{Networking, PSEUDO_NETWORKS, StoredNetwork, names_a_network, pseudo_network_id};
+use super::{
+    Networking, PSEUDO_NETWORKS, StoredNetwork, find_network, names_a_network, pseudo_network_id,
+};
 
 const LIST_FILTERS: &[&str] = &["dangling", "driver", "id", "label", "name", "scope", "type"];
 const PRUNE_FILTERS: &[&str] = &["until", "label", "label!"];
@@ -283,28 +285,7 @@ impl Engine {
     pub async fn inspect_network(&self, reference: &str) -> Result<Network> {
         let networking = self.networks_ready()?;
         let views = self.all_network_views(networking, true);
-        let found = views
-            .iter()
-            .find(|n| n.id == reference)
-            .or_else(|| views.iter().find(|n| n.name == reference))
-            .cloned();
-        if let Some(network) = found {
-            return Ok(network);
-        }
-        let matches: Vec<&Network> = views
-            .iter()
-            .filter(|n| !reference.is_empty() && n.id.starts_with(reference))
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(EngineError::NotFound(format!(
-                "network {reference} not found"
-            ))),
-            _ => Err(invalid(format!(
-                "network {reference} is ambiguous ({} matches found based on ID prefix)",
-                matches.len()
-            ))),
-        }
+        find_network(&views, reference, |n| (&n.id, &n.name)).cloned()
     }
 
     pub async fn list_networks(&self, options: NetworkListOptions) -> Result<Vec<Network>> {

@@ -109,31 +109,7 @@ impl Networking {
     /// A network by id, name or unique id prefix, as Docker looks them up.
     pub fn find(&self, reference: &str) -> Result<StoredNetwork> {
         let networks = self.networks.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = networks
-            .iter()
-            .find(|n| n.record.id == reference)
-            .or_else(|| networks.iter().find(|n| n.record.name == reference))
-        {
-            return Ok(n.clone());
-        }
-        let matches: Vec<&StoredNetwork> = if reference.is_empty() {
-            Vec::new()
-        } else {
-            networks
-                .iter()
-                .filter(|n| n.record.id.starts_with(reference))
-                .collect()
-        };
-        match matches.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(EngineError::NotFound(format!(
-                "network {reference} not found"
-            ))),
-            _ => Err(EngineError::InvalidArgument(format!(
-                "network {reference} is ambiguous ({} matches found based on ID prefix)",
-                matches.len()
-            ))),
-        }
+        find_network(&networks, reference, |n| (&n.record.id, &n.record.name)).cloned()
     }
 
     fn subnets(&self) -> Vec<ipnet::Ipv4Net> {
@@ -143,6 +119,36 @@ impl Networking {
             .iter()
             .map(|n| n.record.subnet)
             .collect()
+    }
+}
+
+/// A network by id, name or unique id prefix, in that order, as Docker looks them up, with
+/// Docker's errors; `keys` gives an item's id and name.
+pub(crate) fn find_network<'a, T>(
+    items: &'a [T],
+    reference: &str,
+    keys: impl Fn(&T) -> (&str, &str),
+) -> Result<&'a T> {
+    if let Some(found) = items
+        .iter()
+        .find(|n| keys(n).0 == reference)
+        .or_else(|| items.iter().find(|n| keys(n).1 == reference))
+    {
+        return Ok(found);
+    }
+    let matches: Vec<&T> = items
+        .iter()
+        .filter(|n| !reference.is_empty() && keys(n).0.starts_with(reference))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(EngineError::NotFound(format!(
+            "network {reference} not found"
+        ))),
+        _ => Err(EngineError::InvalidArgument(format!(
+            "network {reference} is ambiguous ({} matches found based on ID prefix)",
+            matches.len()
+        ))),
     }
 }
 
@@ -212,7 +218,8 @@ impl Engine {
         );
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         let dns = DnsServer::new(DnsConfig {
-            upstreams: net::dns::upstreams_from(&daemon_upstreams(&host_resolv)),
+            // The host's resolvers, loopback ones included: the daemon runs in the host's namespace.
+            upstreams: net::dns::upstreams_from(&net::etc::nameservers(&host_resolv)),
             ..DnsConfig::default()
         });
         let networking = Networking {
@@ -290,19 +297,6 @@ impl Networking {
     }
 }
 
-/// Where the embedded DNS forwards names it does not know: the host's resolvers, loopback
-/// ones included (the daemon runs in the host's network namespace, so they answer it).
-fn daemon_upstreams(host_resolv_conf: &str) -> Vec<std::net::IpAddr> {
-    host_resolv_conf
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            (words.next() == Some("nameserver")).then(|| words.next())?
-        })
-        .filter_map(|value| value.split('%').next()?.parse().ok())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,17 +309,6 @@ mod tests {
         for mode in ["none", "host", "container:web"] {
             assert!(!names_a_network(mode), "{mode}");
         }
-    }
-
-    #[test]
-    fn upstreams_keep_loopback_resolvers() {
-        let conf =
-            "# x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nsearch lan\nnameserver nope\n";
-        let upstreams: Vec<String> = daemon_upstreams(conf)
-            .iter()
-            .map(|ip| ip.to_string())
-            .collect();
-        assert_eq!(upstreams, ["127.0.0.53", "fe80::1"]);
     }
 
     #[test]
