@@ -36,7 +36,7 @@ impl Engine {
         }
     }
 
-    /// Builds the container's runtime spec and writes `<dir>/config.json`.
+    /// Builds the container's runtime spec and writes `<bundle>/config.json`.
     pub(crate) fn build_bundle(&self, container: &Container, when: BundleFor) -> Result<Spec> {
         let cgroups_path = match &self.config.cgroup_parent {
             Some(parent) => format!("{}/{}", parent.trim_end_matches('/'), container.id),
@@ -72,13 +72,13 @@ impl Engine {
         let spec = spec::build_spec(&input)?;
         let json = serde_json::to_vec_pretty(&spec)
             .map_err(|e| EngineError::Internal(format!("encoding config.json: {e}")))?;
-        let path = container.dir.join("config.json");
+        let path = container.bundle_dir().join("config.json");
         // A start right after create finds the file it would write: leaving it spares the
         // file system a new inode and a freed one per container.
         if std::fs::read(&path).is_ok_and(|existing| existing == json) {
             return Ok(spec);
         }
-        let temp = container.dir.join(".config.json.tmp");
+        let temp = container.bundle_dir().join(".config.json.tmp");
         let mut file =
             std::fs::File::create(&temp).map_err(|e| EngineError::io("creating", &temp, e))?;
         // Renamed whole, so never seen half-written; not synced, because every start writes

@@ -38,6 +38,11 @@ impl DaemonConfig {
         self.data_root.join("containers")
     }
 
+    /// Containers' OCI bundles and /etc files (see `Container::bundle`).
+    pub fn bundles_dir(&self) -> PathBuf {
+        self.exec_root.join("containers")
+    }
+
     pub fn volumes_dir(&self) -> PathBuf {
         self.data_root.join("volumes")
     }

@@ -143,7 +143,7 @@ impl Engine {
     ) -> Result<(PathBuf, Process)> {
         let handle = self.containers.get(&exec.container_id)?;
         let container = handle.snapshot();
-        let path = container.dir.join("config.json");
+        let path = container.bundle_dir().join("config.json");
         let spec = Spec::load(&path)
             .map_err(|e| EngineError::Internal(format!("reading {}: {e}", path.display())))?;
         let mut process = spec.process().clone().unwrap_or_default();
@@ -167,7 +167,7 @@ impl Engine {
         if config.privileged {
             crate::spec::make_privileged_process(&mut process);
         }
-        Ok((container.dir.clone(), process))
+        Ok((container.bundle_dir().to_owned(), process))
     }
 }
 

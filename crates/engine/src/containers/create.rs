@@ -72,9 +72,10 @@ impl Engine {
         spec::apply_host_defaults(&mut host);
         let id = names::new_id()?;
         let dir = self.config.containers_dir().join(&id);
+        let bundle = self.config.bundles_dir().join(&id);
         let undo = |engine: &Engine| {
             engine.forget_endpoints(&id);
-            let _ = engine.remove_container_dir(&id, &dir);
+            let _ = engine.remove_container_dirs(&id, &dir, &bundle);
         };
         let planned = Planned {
             id: &id,
@@ -82,7 +83,7 @@ impl Engine {
             image: &image,
             networking: networking_config.as_ref(),
         };
-        let container = match self.make_container(&planned, config, host, &dir) {
+        let container = match self.make_container(&planned, config, host, &dir, &bundle) {
             Ok(c) => c,
             Err(e) => {
                 undo(self);
@@ -116,11 +117,14 @@ impl Engine {
         mut config: ContainerConfig,
         host: HostConfig,
         dir: &Path,
+        bundle: &Path,
     ) -> Result<Container> {
         let Planned {
             id, name, image, ..
         } = *planned;
-        std::fs::create_dir_all(dir).map_err(|e| EngineError::io("creating", dir, e))?;
+        for d in [dir, bundle] {
+            std::fs::create_dir_all(d).map_err(|e| EngineError::io("creating", d, e))?;
+        }
         self.images.create_snapshot(id, &image.id, dir)?;
         // A ready namespace taken below goes back to the kernel if anything after fails.
         let mut taken: Option<TakenNetns> = None;
@@ -153,7 +157,7 @@ impl Engine {
                         self.plan_endpoints(&owner, &host, planned.networking, &config.mac_address)?
                     }
                 };
-                let etc = self.write_container_etc(dir, &config, &host, &endpoints)?;
+                let etc = self.write_container_etc(bundle, &config, &host, &endpoints)?;
                 (endpoints, etc)
             }
         };
@@ -176,6 +180,7 @@ impl Engine {
             endpoints,
             netns: taken.as_ref().map(|t| t.owned().clone()),
             dir: dir.to_owned(),
+            bundle: bundle.to_owned(),
         };
         container.mounts = self.resolve_mounts(&container)?;
         let spec = match self.mount_and_bundle(&container) {

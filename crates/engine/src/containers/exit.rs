@@ -109,10 +109,10 @@ impl Engine {
         self.release_endpoints(&container).await;
         let engine = self.clone();
         let id = handle.id.clone();
-        let dir = container.dir;
+        let bundle = container.bundle_dir().to_owned();
         let _ = crate::blocking(move || {
             let _ = engine.runtime.delete(&id, true);
-            engine.unmount_rootfs(&dir)
+            engine.unmount_rootfs(&bundle)
         })
         .await;
     }
@@ -129,6 +129,7 @@ impl Engine {
         })
         .await?;
         for handle in handles {
+            self.forget_lost_netns(&handle)?;
             let status = handle.record().state.status;
             match status {
                 Status::Running | Status::Paused | Status::Restarting => {

@@ -67,6 +67,7 @@ impl Engine {
             // What a previous run left in the runtime's state goes first.
             let _ = engine.runtime.delete(&prepared.id, true);
             engine.mount_rootfs(&prepared)?;
+            engine.restore_container_etc(&prepared)?;
             engine.build_bundle(&prepared, crate::bundle::BundleFor::Start)?;
             Ok(())
         })
@@ -96,27 +97,28 @@ impl Engine {
             stdin: container.config.open_stdin,
             stdin_once: container.config.stdin_once,
         };
-        let started = match shim::create(&self.config, &container.id, &container.dir, &io).await {
-            Ok(pid) => match self.connect_endpoints(&container, &endpoints, pid).await {
+        let started =
+            match shim::create(&self.config, &container.id, container.bundle_dir(), &io).await {
+                Ok(pid) => match self.connect_endpoints(&container, &endpoints, pid).await {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        self.connect_waiting_attachers(&handle).await;
+                        let engine = self.clone();
+                        let id = container.id.clone();
+                        crate::blocking(move || {
+                            engine.runtime.start_created(&id).map_err(|e| match e {
+                                runtime::Error::ExecFailed { message, .. } => {
+                                    shim::start_failure(&message)
+                                }
+                                other => other.into(),
+                            })?;
+                            Ok(pid)
+                        })
+                        .await
+                    }
+                },
                 Err(e) => Err(e),
-                Ok(()) => {
-                    self.connect_waiting_attachers(&handle).await;
-                    let engine = self.clone();
-                    let id = container.id.clone();
-                    crate::blocking(move || {
-                        engine.runtime.start_created(&id).map_err(|e| match e {
-                            runtime::Error::ExecFailed { message, .. } => {
-                                shim::start_failure(&message)
-                            }
-                            other => other.into(),
-                        })?;
-                        Ok(pid)
-                    })
-                    .await
-                }
-            },
-            Err(e) => Err(e),
-        };
+            };
         let pid = match started {
             Ok(pid) => pid,
             Err(e) => {

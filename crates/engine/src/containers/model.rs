@@ -1,7 +1,7 @@
 //! A container as the engine records it: what it was created with, and its state. This is
 //! what the metadata store keeps (as JSON) and what inspect and list are made from.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use api::types::{ContainerConfig, HostConfig};
 use serde::{Deserialize, Serialize};
@@ -110,8 +110,13 @@ pub struct Container {
     /// create to removal; none when the runtime makes one at each start.
     #[serde(default)]
     pub netns: Option<OwnedNetns>,
-    /// The container's directory: bundle (config.json, rootfs), writable layer, files, log.
+    /// The container's directory on the data root: writable layer, log.
     pub dir: PathBuf,
+    /// Its OCI bundle (config.json, the rootfs mount point) and the /etc files bound into it,
+    /// under the exec root: state of its runs, which a reboot takes and a start makes again.
+    /// Empty in records made before bundles moved there, whose `dir` holds them.
+    #[serde(default)]
+    pub bundle: PathBuf,
 }
 
 /// A network namespace of the container's own that outlives its runs.
@@ -126,8 +131,16 @@ pub struct OwnedNetns {
 }
 
 impl Container {
+    pub fn bundle_dir(&self) -> &Path {
+        if self.bundle.as_os_str().is_empty() {
+            &self.dir
+        } else {
+            &self.bundle
+        }
+    }
+
     pub fn rootfs(&self) -> PathBuf {
-        self.dir.join("rootfs")
+        self.bundle_dir().join("rootfs")
     }
 
     pub fn tty(&self) -> bool {
@@ -156,6 +169,7 @@ impl Container {
             endpoints: Vec::new(),
             netns: None,
             dir: Default::default(),
+            bundle: Default::default(),
         }
     }
 }

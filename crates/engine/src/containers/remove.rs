@@ -74,13 +74,14 @@ impl Engine {
         self.spawn_tidy(async move {
             engine.release_endpoints(&container).await;
             let netns = container.netns.clone();
+            let bundle = container.bundle_dir().to_owned();
             let dir = container.dir;
             let _ = crate::blocking(move || {
                 let _ = engine.runtime.delete(&id, true);
                 if let Some(netns) = &netns {
                     crate::network::release_netns(netns);
                 }
-                if let Err(e) = engine.remove_container_dir(&id, &dir) {
+                if let Err(e) = engine.remove_container_dirs(&id, &dir, &bundle) {
                     // Nobody is waiting for an answer any more: the daemon's log has it, and
                     // the next start-up's sweep tries again.
                     eprintln!("pier daemon: removing what container {id} left: {e}");

@@ -1,6 +1,8 @@
-//! A container's directory and root filesystem: its writable layer over the image, the
-//! overlay mount, the files pier writes for it (hostname, hosts, resolv.conf), and its
-//! OCI bundle (config.json). All of it blocking; callers run it off the async threads.
+//! A container's directories and root filesystem: its writable layer over the image (on the
+//! data root), and under the exec root the overlay mount, the files pier writes for it
+//! (hostname, hosts, resolv.conf) and its OCI bundle (config.json). The per-run part is kept
+//! off the data root, where every inode made and freed per container counts in a quick
+//! series of runs. All of it blocking; callers run it off the async threads.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,20 +14,20 @@ use crate::error::{EngineError, Result};
 
 use super::model::Container;
 
-/// Whether the container's rootfs is mounted: a mount point sits on another device than the
-/// directory that holds it.
-pub fn is_mounted(container_dir: &Path) -> bool {
-    let rootfs = container_dir.join("rootfs");
-    match (std::fs::metadata(&rootfs), std::fs::metadata(container_dir)) {
+/// Whether the container's rootfs is mounted in its bundle: a mount point sits on another
+/// device than the directory that holds it.
+pub fn is_mounted(bundle: &Path) -> bool {
+    let rootfs = bundle.join("rootfs");
+    match (std::fs::metadata(&rootfs), std::fs::metadata(bundle)) {
         (Ok(r), Ok(d)) => r.dev() != d.dev(),
         _ => false,
     }
 }
 
 impl Engine {
-    /// Mounts the container's overlay on `<dir>/rootfs` unless it is mounted already.
+    /// Mounts the container's overlay on `<bundle>/rootfs` unless it is mounted already.
     pub(crate) fn mount_rootfs(&self, container: &Container) -> Result<()> {
-        if is_mounted(&container.dir) {
+        if is_mounted(container.bundle_dir()) {
             return Ok(());
         }
         let rootfs = container.rootfs();
@@ -35,29 +37,31 @@ impl Engine {
         Ok(())
     }
 
-    /// Unmounts the rootfs if it is mounted.
-    pub(crate) fn unmount_rootfs(&self, container_dir: &Path) -> Result<()> {
-        if is_mounted(container_dir) {
-            unmount(&container_dir.join("rootfs")).map_err(image::ImageError::from)?;
+    /// Unmounts the rootfs in `bundle` if it is mounted.
+    pub(crate) fn unmount_rootfs(&self, bundle: &Path) -> Result<()> {
+        if is_mounted(bundle) {
+            unmount(&bundle.join("rootfs")).map_err(image::ImageError::from)?;
         }
         Ok(())
     }
 
-    /// Everything a container's directory holds goes: mount, writable layer, files, log.
-    /// Best effort past the first failure, which is returned.
-    pub(crate) fn remove_container_dir(&self, id: &str, dir: &Path) -> Result<()> {
+    /// Everything of a container's on disk goes: mount, bundle and files, writable layer,
+    /// log. Best effort past the first failure, which is returned.
+    pub(crate) fn remove_container_dirs(&self, id: &str, dir: &Path, bundle: &Path) -> Result<()> {
         let mut first: Option<EngineError> = None;
-        if let Err(e) = self.unmount_rootfs(dir) {
+        if let Err(e) = self.unmount_rootfs(bundle) {
             first.get_or_insert(e);
         }
         if let Err(e) = self.images.remove_snapshot(id, dir) {
             first.get_or_insert(e.into());
         }
-        if first.is_none()
-            && let Err(e) = std::fs::remove_dir_all(dir)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            first.get_or_insert(EngineError::io("removing", dir, e));
+        for path in [bundle, dir] {
+            if first.is_none()
+                && let Err(e) = std::fs::remove_dir_all(path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                first.get_or_insert(EngineError::io("removing", path, e));
+            }
         }
         first.map_or(Ok(()), Err)
     }

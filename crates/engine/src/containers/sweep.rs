@@ -1,8 +1,8 @@
-//! At start-up, what no container record owns any more: a container directory or a runtime
-//! state directory left by a removal or a create that a crash interrupted (removal answers
-//! before it tidies up; see `remove`).
+//! At start-up, what no container record owns any more: a container directory, a bundle or a
+//! runtime state directory left by a removal or a create that a crash interrupted (removal
+//! answers before it tidies up; see `remove`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use crate::Engine;
@@ -17,9 +17,15 @@ impl Engine {
                 eprintln!("pier daemon: removing the runtime state of container {id}: {e}");
             }
         }
-        let containers = self.config.containers_dir();
-        for id in orphan_ids(&containers, known) {
-            if let Err(e) = self.remove_container_dir(&id, &containers.join(&id)) {
+        let (containers, bundles) = (self.config.containers_dir(), self.config.bundles_dir());
+        let orphans: BTreeSet<String> = orphan_ids(&containers, known)
+            .into_iter()
+            .chain(orphan_ids(&bundles, known))
+            .collect();
+        for id in orphans {
+            if let Err(e) =
+                self.remove_container_dirs(&id, &containers.join(&id), &bundles.join(&id))
+            {
                 eprintln!("pier daemon: removing what container {id} left: {e}");
             }
         }

@@ -52,11 +52,11 @@ impl Db {
     pub fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> Result<Option<T>> {
         let conn = self.conn();
         let text: Option<String> = conn
-            .query_row(
-                &format!("SELECT record FROM {} WHERE key = ?1", table.name()),
-                params![key],
-                |r| r.get(0),
-            )
+            .prepare_cached(&format!(
+                "SELECT record FROM {} WHERE key = ?1",
+                table.name()
+            ))?
+            .query_row(params![key], |r| r.get(0))
             .optional()?;
         text.map(|t| {
             serde_json::from_str(&t).map_err(|e| {
@@ -81,22 +81,22 @@ impl Db {
         let text = serde_json::to_string(record).map_err(|e| {
             EngineError::Internal(format!("encoding a {} record: {e}", table.name()))
         })?;
-        self.conn().execute(
-            &format!(
+        // Statements are parsed once and kept: a container's record is written several
+        // times on every run.
+        self.conn()
+            .prepare_cached(&format!(
                 "INSERT INTO {} (key, name, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET name = excluded.name, record = excluded.record",
                 table.name()
-            ),
-            params![key, unique, text],
-        )?;
+            ))?
+            .execute(params![key, unique, text])?;
         Ok(())
     }
 
     pub fn delete(&self, table: Table, key: &str) -> Result<()> {
-        self.conn().execute(
-            &format!("DELETE FROM {} WHERE key = ?1", table.name()),
-            params![key],
-        )?;
+        self.conn()
+            .prepare_cached(&format!("DELETE FROM {} WHERE key = ?1", table.name()))?
+            .execute(params![key])?;
         Ok(())
     }
 }

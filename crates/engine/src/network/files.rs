@@ -9,10 +9,31 @@ use net::etc::{DnsSettings, ExtraHost, parse_extra_host};
 use net::records::EndpointRecord;
 
 use crate::Engine;
+use crate::containers::model::Container;
 use crate::containers::rootfs::{EtcFiles, EtcPlan, write_etc_files};
 use crate::error::Result;
 
 impl Engine {
+    /// Writes the container's files again if they are gone (the exec root holding them was
+    /// emptied by a reboot). With `container:<x>` the files are x's, which x's start makes.
+    pub(crate) fn restore_container_etc(&self, container: &Container) -> Result<()> {
+        let own = !container.host_config.network_mode.starts_with("container:");
+        let paths = [
+            &container.hostname_path,
+            &container.hosts_path,
+            &container.resolv_conf_path,
+        ];
+        if own && paths.iter().any(|p| !p.exists()) {
+            self.write_container_etc(
+                container.bundle_dir(),
+                &container.config,
+                &container.host_config,
+                &container.endpoints,
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn write_container_etc(
         &self,
         dir: &Path,

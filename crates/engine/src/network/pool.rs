@@ -76,6 +76,24 @@ impl Drop for TakenNetns {
     }
 }
 
+impl Engine {
+    /// At daemon start: a namespace a container kept that is no longer bound (a reboot
+    /// emptied the exec root) is forgotten, veth and all, so that its next start makes one as
+    /// for a container that never had one.
+    pub(crate) fn forget_lost_netns(&self, handle: &crate::containers::Handle) -> Result<()> {
+        let lost = handle
+            .record()
+            .netns
+            .as_ref()
+            .is_some_and(|owned| !persist::is_bound(&owned.path));
+        if lost {
+            handle.record().netns = None;
+            self.persist(handle)?;
+        }
+        Ok(())
+    }
+}
+
 /// Lets a container's namespace go (with the veth in it). Best effort.
 pub(crate) fn release(owned: &OwnedNetns) {
     if let Err(e) = persist::remove(&owned.path) {

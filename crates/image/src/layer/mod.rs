@@ -47,7 +47,7 @@ mod sys;
 mod tarwriter;
 mod tree;
 mod unpack;
-mod whiteout;
+pub(crate) mod whiteout;
 mod xattr;
 
 #[cfg(test)]

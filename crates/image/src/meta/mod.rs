@@ -247,11 +247,13 @@ impl Meta {
     pub fn image(&self, id: &Digest) -> Result<Option<ImageRow>> {
         let conn = self.conn();
         let row = conn
-            .query_row(
-                &format!("SELECT {} FROM images WHERE id = ?1", Self::IMAGE_COLUMNS),
-                params![id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
+            .prepare_cached(&format!(
+                "SELECT {} FROM images WHERE id = ?1",
+                Self::IMAGE_COLUMNS
+            ))?
+            .query_row(params![id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
         row.map(Self::image_from).transpose()
     }
@@ -287,8 +289,9 @@ impl Meta {
 
     pub fn image_layers(&self, id: &Digest) -> Result<Vec<Digest>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT chain_id FROM image_layers WHERE image_id = ?1 ORDER BY position")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT chain_id FROM image_layers WHERE image_id = ?1 ORDER BY position",
+        )?;
         let ids: Vec<String> = stmt
             .query_map(params![id.to_string()], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -317,11 +320,8 @@ impl Meta {
     pub fn tag_target(&self, name: &str) -> Result<Option<Digest>> {
         let id: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT image_id FROM tags WHERE name = ?1",
-                params![name],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT image_id FROM tags WHERE name = ?1")?
+            .query_row(params![name], |r| r.get(0))
             .optional()?;
         id.map(|id| digest("tags", "image_id", id)).transpose()
     }
@@ -392,14 +392,14 @@ impl Meta {
     pub fn put_snapshot(&self, snapshot: &SnapshotRow) -> Result<()> {
         let chain: Vec<String> = snapshot.chain_ids.iter().map(Digest::to_string).collect();
         self.without_sync(|conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO snapshots (container, image_id, chain_ids) VALUES (?1, ?2, ?3)",
-                params![
-                    snapshot.container,
-                    snapshot.image.to_string(),
-                    chain.join(",")
-                ],
-            )
+            )?
+            .execute(params![
+                snapshot.container,
+                snapshot.image.to_string(),
+                chain.join(",")
+            ])
         })?;
         Ok(())
     }
@@ -413,20 +413,19 @@ impl Meta {
         write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
         let conn = self.conn();
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.prepare_cached("PRAGMA synchronous = NORMAL")?
+            .execute([])?;
         let result = write(&conn);
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.prepare_cached("PRAGMA synchronous = FULL")?
+            .execute([])?;
         result
     }
 
     pub fn snapshot(&self, container: &str) -> Result<Option<SnapshotRow>> {
         let row: Option<(String, String)> = self
             .conn()
-            .query_row(
-                "SELECT image_id, chain_ids FROM snapshots WHERE container = ?1",
-                params![container],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT image_id, chain_ids FROM snapshots WHERE container = ?1")?
+            .query_row(params![container], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(image, chain)| {
             Ok(SnapshotRow {
@@ -444,10 +443,8 @@ impl Meta {
 
     pub fn delete_snapshot(&self, container: &str) -> Result<bool> {
         Ok(self.without_sync(|conn| {
-            conn.execute(
-                "DELETE FROM snapshots WHERE container = ?1",
-                params![container],
-            )
+            conn.prepare_cached("DELETE FROM snapshots WHERE container = ?1")?
+                .execute(params![container])
         })? > 0)
     }
 

@@ -8,6 +8,7 @@
 //! upper and work directories; this module describes and makes that mount, while which
 //! layers exist and who uses them is the metadata's business.
 
+mod init;
 mod mount;
 #[cfg(test)]
 mod tests;
@@ -208,7 +209,7 @@ impl LayerDirs {
     }
 
     /// The writable layer of a container in `dir` (its upper and work directories, made
-    /// here), over an image's layers.
+    /// here), over the image's init layer and its layers.
     pub fn container_overlay(
         &self,
         chain_ids: &[Digest],
@@ -219,7 +220,9 @@ impl LayerDirs {
         for d in [&upper, &work] {
             std::fs::create_dir_all(d).map_err(io("creating", d))?;
         }
-        self.overlay(chain_ids, Some((upper, work)))
+        let mut overlay = self.overlay(chain_ids, Some((upper, work)))?;
+        self.add_init_layer(&mut overlay, chain_ids)?;
+        Ok(overlay)
     }
 }
 

@@ -79,6 +79,7 @@ impl ImageStore {
             .ok_or_else(|| ImageError::NotFound(format!("snapshot of container {container}")))?;
         // The upper as the top lower layer: a read-only view that leaves the work dir alone.
         let mut layers = self.layers.overlay(&row.chain_ids, None)?;
+        self.layers.add_init_layer(&mut layers, &row.chain_ids)?;
         layers.lowers.insert(0, dir.join("upper"));
         layers.short_lowers.insert(0, dir.join("upper"));
         let target = dir.join(format!("export-{}", std::process::id()));

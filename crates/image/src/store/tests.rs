@@ -112,9 +112,31 @@ fn snapshots_mount_commit_and_block_removal() {
             std::fs::read_to_string(rootfs.join("etc/marker")).unwrap(),
             "base"
         );
+        // The mount points the image lacks come from the shared init layer, not the upper.
+        for made in [
+            "proc",
+            "dev",
+            "sys",
+            "etc/hosts",
+            "etc/hostname",
+            "etc/resolv.conf",
+        ] {
+            assert!(rootfs.join(made).exists(), "{made} missing");
+        }
         std::fs::write(rootfs.join("etc/added"), "new").unwrap();
         std::fs::remove_file(rootfs.join("etc/marker")).unwrap();
     }
+    let mut upper: Vec<String> = std::fs::read_dir(cdir.join("upper/etc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    upper.sort();
+    assert_eq!(
+        upper,
+        ["added", "marker"],
+        "the upper's /etc: a file and a whiteout"
+    );
+    assert!(!cdir.join("upper/proc").exists());
     // Export sees the container's filesystem: the image plus its changes.
     let mut exported = Vec::new();
     store.export_snapshot("c1", &cdir, &mut exported).unwrap();

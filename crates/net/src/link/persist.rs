@@ -67,6 +67,12 @@ pub fn remove(path: &Path) -> Result<()> {
     }
 }
 
+/// Whether a network namespace is bound at `path` (a reboot leaves none, nor the file).
+pub fn is_bound(path: &Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
+}
+
 /// The files of `dir` (namespaces made before, bound or not); none if it does not exist.
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -96,6 +102,8 @@ mod tests {
         // The file now is the namespace: its inode is the namespace's, not ours.
         let bound = inode(&path);
         assert!(bound.is_some() && bound != ours, "{bound:?} {ours:?}");
+        assert!(is_bound(&path));
+        assert!(!is_bound(dir.path()));
         assert!(
             create(&path).is_err(),
             "a second namespace on the same file"

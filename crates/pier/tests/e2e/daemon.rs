@@ -446,7 +446,8 @@ impl PierDaemon {
         r.json()
     }
 
-    /// Container ids known on disk: the data root's containers and the runtime's states.
+    /// Container ids known on disk: the data root's containers, the bundles and the runtime's
+    /// states.
     pub fn container_ids_on_disk(&self) -> Vec<String> {
         container_ids_in(&self.dir)
     }
@@ -856,7 +857,11 @@ fn wait_gone(pids: &[i32], timeout: Duration) -> bool {
 /// state directories in its exec root.
 fn container_ids_in(dir: &Path) -> Vec<String> {
     let mut ids = Vec::new();
-    for parent in [dir.join("data/containers"), dir.join("run/runtime")] {
+    for parent in [
+        dir.join("data/containers"),
+        dir.join("run/containers"),
+        dir.join("run/runtime"),
+    ] {
         for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_id = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());

@@ -206,6 +206,46 @@ fn engine_survival_sigterm_and_restart() {
     assert!(!alive(kept));
 }
 
+/// A reboot empties the exec root, which holds the containers' bundles and /etc files and the
+/// network namespaces they keep: a container started after it gets them made again, as they
+/// were.
+#[test]
+fn engine_start_after_the_exec_root_is_emptied() {
+    let mut d = PierDaemon::start();
+    let cat = ["cat", "/etc/hostname", "/etc/hosts"];
+    let create = [
+        &[
+            "create",
+            "--name",
+            "again",
+            "-h",
+            "box",
+            "--add-host",
+            "extra:10.1.2.3",
+            "busybox",
+        ][..],
+        &cat[..],
+    ]
+    .concat();
+    d.pier_ok(&create);
+    d.pier_ok(&["start", "again"]);
+    assert_eq!(d.pier_ok(&["wait", "again"]), "0\n");
+    let first = d.pier_ok(&["logs", "again"]);
+    assert!(first.starts_with("box\n"), "{first}");
+    assert!(first.contains("10.1.2.3\textra"), "{first}");
+    d.stop();
+    // What a reboot does: every mount under the exec root gone, then every file.
+    for mount in crate::dockerd::mounts_under(&d.exec_root()) {
+        nix::mount::umount2(&mount, nix::mount::MntFlags::MNT_DETACH).unwrap();
+    }
+    std::fs::remove_dir_all(d.exec_root()).unwrap();
+    d.restart();
+    d.pier_ok(&["start", "again"]);
+    assert_eq!(d.pier_ok(&["wait", "again"]), "0\n");
+    let both = d.pier_ok(&["logs", "again"]);
+    assert_eq!(both, format!("{first}{first}"));
+}
+
 /// Children of `pid` (every thread's) that have ended and not been reaped.
 fn zombie_children(pid: i32) -> Vec<i64> {
     let mut zombies = Vec::new();
@@ -243,31 +283,34 @@ fn engine_ended_shims_are_reaped() {
 }
 
 /// A removal answers before it tidies up; a crash in between (or in the middle of a create)
-/// leaves a directory that no record owns, which the next start removes, mount and all.
+/// leaves directories that no record owns (on the data root, and the bundle with its mount
+/// on the exec root), which the next start removes, mount and all.
 #[test]
 fn engine_restart_sweeps_what_no_record_owns() {
     let mut d = PierDaemon::start();
     d.pier_ok(&["run", "-d", "--name", "kept", "busybox", "sleep", "1000"]);
-    let orphan = d
-        .data_root()
-        .join("containers")
-        .join("0123456789abcdef".repeat(4));
+    let id = "0123456789abcdef".repeat(4);
+    let orphan = d.data_root().join("containers").join(&id);
+    let orphan_bundle = d.exec_root().join("containers").join(&id);
     std::fs::create_dir_all(orphan.join("upper/etc")).unwrap();
-    std::fs::create_dir_all(orphan.join("rootfs")).unwrap();
+    std::fs::create_dir_all(orphan_bundle.join("rootfs")).unwrap();
     std::fs::write(orphan.join("upper/etc/motd"), "left over\n").unwrap();
+    std::fs::write(orphan_bundle.join("hosts"), "left over\n").unwrap();
     let mounted = std::process::Command::new("mount")
         .args([
             "-t",
             "tmpfs",
             "orphan",
-            orphan.join("rootfs").to_str().unwrap(),
+            orphan_bundle.join("rootfs").to_str().unwrap(),
         ])
         .status()
         .unwrap();
     assert!(mounted.success());
     d.kill9();
     d.restart();
-    assert!(!orphan.exists(), "{} is still there", orphan.display());
+    for left in [&orphan, &orphan_bundle] {
+        assert!(!left.exists(), "{} is still there", left.display());
+    }
     assert_eq!(
         d.pier_ok(&["inspect", "-f", "{{.State.Status}}", "kept"])
             .trim(),

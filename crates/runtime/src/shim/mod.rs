@@ -42,6 +42,8 @@ use stdio::ManagedStdio;
 /// How long a created container's shim waits for its start before it gives back the memory
 /// that creating it took (see `Supervisor::release_memory_at`).
 const RELEASE_MEMORY_AFTER: Duration = Duration::from_millis(200);
+/// How long after the start it does (see `Supervisor::serve_control`).
+const RELEASE_MEMORY_AFTER_START: Duration = Duration::from_millis(100);
 
 /// What the shim tells `create` once the container exists (or could not be made).
 #[derive(Debug, Serialize, Deserialize)]

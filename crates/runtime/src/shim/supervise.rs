@@ -162,9 +162,9 @@ pub(crate) struct Supervisor<'a> {
     pub control: Option<Control>,
     /// The container's stdio, when the shim owns it.
     pub stdio: Option<ManagedStdio>,
-    /// When a detached shim gives back the memory that making the container took, if no
-    /// start (after which it does) has come by then: not before, so that the engine's start
-    /// request, which comes right after the report, does not wait for it.
+    /// When the shim gives back the memory that making the container took: a while after
+    /// the create if no start comes, a while after the start otherwise; never while the
+    /// engine waits on the create's report or the start's answer.
     pub release_memory_at: Option<Instant>,
 }
 
@@ -186,8 +186,14 @@ enum Token {
 }
 
 impl Supervisor<'_> {
-    fn release_memory_once(&mut self) {
-        if self.release_memory_at.take().is_some() {
+    /// Gives back the memory that making the container took once `release_memory_at` has
+    /// come, even if the container keeps the loop busy.
+    fn release_memory_when_due(&mut self) {
+        if self
+            .release_memory_at
+            .is_some_and(|at| Instant::now() >= at)
+        {
+            self.release_memory_at = None;
             super::memory::release_unused_memory();
         }
     }
@@ -204,8 +210,8 @@ impl Supervisor<'_> {
                 continue;
             }
             set.ready_into(&mut ready);
+            self.release_memory_when_due();
             if ready.is_empty() {
-                self.release_memory_once();
                 continue;
             }
             let mut child_ready = false;
@@ -356,9 +362,10 @@ impl Supervisor<'_> {
         let _ = control::write_reply(&stream, &reply);
         if started {
             // Making and starting the container ran code the supervising loop never runs
-            // again; the engine has its answer, so this is off the start's path.
-            self.release_memory_at = None;
-            super::memory::release_unused_memory();
+            // again. Not at once: the container's first moments (all of a `run --rm` of a
+            // short command) and the engine's next steps need the CPU more; a container that
+            // ends by then spares it altogether.
+            self.release_memory_at = Some(Instant::now() + super::RELEASE_MEMORY_AFTER_START);
         }
         start_error
     }
