@@ -126,13 +126,24 @@ fi
 # =========================================================================================
 # The inner part: in the bench's network namespace and private mount namespace.
 # =========================================================================================
-data=$PIER_BENCH_DATA    # persistent state: data roots, the image tar, results
+data=$PIER_BENCH_DATA    # persistent state: the data roots' file system, the image tar, results
 state=$PIER_BENCH_STATE  # runtime state: exec roots, sockets
 cgroup=$PIER_BENCH_CGROUP
 # Runtime state on a tmpfs, as /run is on a standard system (on these machines /run is on the
 # root file system, an ext4 without a journal, where allocating inodes slows down for minutes
 # after many were deleted). The mount is this part's own: it goes with its mount namespace.
 mount -t tmpfs -o mode=0700 pier-bench-state "$state"
+# The engines' data roots on an ext4 of this run's own, made with mkfs's defaults, which give
+# it a journal as on a standard system. The root file system here has none, and ext4 without
+# a journal skips, one at a time, every inode freed in the last minute when it allocates one
+# (in the last six while their table block is unwritten): on it, whichever engine ran after a
+# series that freed thousands of inodes (each engine's containers, removed) paid for them, and
+# medians moved with the order of the series. With a journal ext4 does not wait so.
+roots="$data/roots"
+truncate -s 8G "$data/roots.img"
+mkfs.ext4 -q -F "$data/roots.img"
+mkdir -p "$roots"
+mount -o loop "$data/roots.img" "$roots"
 results="$data/results"
 : >"$results"
 note() { echo "$*" >>"$data/notes"; }
@@ -147,7 +158,7 @@ pier_sock="unix://$state/pier.sock"
 docker_sock="unix://$state/docker.sock"
 pier_c=("$pier" -H "$pier_sock")
 docker_c=("$docker_cli" -H "$docker_sock")
-podman_c=(podman --root "$data/podman/root" --runroot "$state/podman/run" --tmpdir "$state/podman/tmp"
+podman_c=(podman --root "$roots/podman" --runroot "$state/podman/run" --tmpdir "$state/podman/tmp"
   --network-config-dir "$data/podman/networks" --storage-driver overlay --cgroup-manager cgroupfs
   --events-backend none)
 # What each engine's `run` needs besides: the image is never pulled; podman is told where the
@@ -253,9 +264,9 @@ check_pid() { # what, pid, pid file
 }
 
 start_pier() {
-  mkdir -p "$data/pier" "$state/pier"
+  mkdir -p "$roots/pier" "$state/pier"
   # setsid: the terminal's ctrl-c goes to this script, which removes the containers first.
-  setsid "$pier" daemon --data-root "$data/pier" --exec-root "$state/pier" -H "$pier_sock" \
+  setsid "$pier" daemon --data-root "$roots/pier" --exec-root "$state/pier" -H "$pier_sock" \
     --cgroup-parent "/$cgroup/pier" --pidfile "$state/pier.pid" --log-level warn \
     >>"$data/pier.log" 2>&1 &
   pier_pid=$!
@@ -264,10 +275,10 @@ start_pier() {
 }
 
 start_dockerd() {
-  mkdir -p "$data/docker" "$state/docker"
+  mkdir -p "$roots/docker" "$state/docker"
   echo '{}' >"$data/daemon.json"
   # The default bridge (docker0) and its iptables rules are made in this network namespace.
-  setsid dockerd --config-file "$data/daemon.json" --data-root "$data/docker" \
+  setsid dockerd --config-file "$data/daemon.json" --data-root "$roots/docker" \
     --exec-root "$state/docker" -H "$docker_sock" --pidfile "$state/dockerd.pid" \
     --storage-driver overlay2 --cgroup-parent "/$cgroup/docker" --log-level=error \
     >>"$data/dockerd.log" 2>&1 &
@@ -379,7 +390,7 @@ say "run --rm busybox true (and version): $runs runs each of ${#commands[@]} com
 cat >"$data/quiet.sh" <<QUIET
 #!/bin/sh
 for _ in \$(seq 600); do
-  pgrep -f -- "--root $data/podman/root .*container cleanup" >/dev/null || break
+  pgrep -f -- "--root $roots/podman .*container cleanup" >/dev/null || break
   sleep 0.1
 done
 idle_share() {

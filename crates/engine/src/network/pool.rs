@@ -260,7 +260,11 @@ impl Engine {
         let name = format!("pool-{}", &crate::containers::names::new_id()?[..16]);
         let path = self.netns_pool_dir().join(name);
         let target = path.clone();
-        crate::blocking(move || persist::create(&target).map_err(EngineError::from)).await?;
+        // The thread that makes it inherits the background worker's low priority.
+        crate::background::low_priority(move || {
+            persist::create(&target).map_err(EngineError::from)
+        })
+        .await?;
         Ok(path)
     }
 
