@@ -1,8 +1,9 @@
-//! Work nobody waits for, on one thread of the lowest CPU priority: tidying up after removed
-//! containers and making network namespaces ahead of need. On a busy machine it would take
-//! CPU from the containers being started (a `run --rm` right after another competes with the
-//! clean-up of the one before); at nice 19 it gets the CPUs when they are idle, and still a
-//! share when they never are, so it is late but never starved. One job at a time, in order.
+//! Work nobody waits for, on one thread of the lowest CPU priority: making network namespaces
+//! ahead of need. On a busy machine it would take CPU from the containers being started (a
+//! `run --rm` right after another competes with the refill of the namespace the one before
+//! took); at nice 19 it gets the CPUs when they are idle, and still a share when they never
+//! are, so it is late but never starved. One job at a time, in order. (The tidy-up after a
+//! removal stays at normal priority: a `rmi` right after it waits for the snapshot to go.)
 
 use std::sync::OnceLock;
 use std::sync::mpsc::{Sender, channel};

@@ -56,6 +56,7 @@ pub async fn run(config: DaemonConfig, ready: impl FnOnce()) -> Result<()> {
         .finish_tidying(std::time::Duration::from_secs(10))
         .await;
     engine.drain_netns_pool().await;
+    engine.ready_shim.discard().await;
     for host in &engine.config.hosts {
         if let Some(path) = host.strip_prefix("unix://") {
             let _ = std::fs::remove_file(path);

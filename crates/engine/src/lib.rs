@@ -54,6 +54,8 @@ pub struct Engine {
     /// Set once by the daemon before it serves; an engine opened without serving has none
     /// (its containers get a network namespace of their own and nothing in it).
     networking: std::sync::OnceLock<network::Networking>,
+    /// The next container's shim, started ahead.
+    ready_shim: shim::ReadyShim,
 }
 
 impl Engine {
@@ -81,6 +83,7 @@ impl Engine {
             started: std::time::SystemTime::now(),
             tidying: Arc::default(),
             networking: std::sync::OnceLock::new(),
+            ready_shim: shim::ReadyShim::default(),
         }))
     }
 

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Mutex;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
 
 use crate::config::DaemonConfig;
 use crate::error::{EngineError, ErrorKind, Result};
@@ -23,45 +24,101 @@ pub struct ShimIo<'a> {
     pub stdin_once: bool,
 }
 
-/// `pier runtime create --as-shim` of the bundle: the process it starts becomes the
-/// container's shim. Returns once the shim reports the container created (its init waiting
-/// for start) or failed; the shim goes on running, and tokio reaps it when it ends. Gives
-/// back the pid of the container's init.
-pub async fn create(
-    config: &DaemonConfig,
-    id: &str,
-    bundle: &Path,
-    io: &ShimIo<'_>,
-) -> Result<i32> {
-    let mut command = Command::new(&config.pier_exe);
-    command
+/// A `pier runtime --await-args` started ahead of need: the next container's shim, waiting
+/// for its arguments, so that exec'ing pier is off the start's path. One at most; it ends by
+/// itself after a while without a start, and when the daemon goes (its stdin closes).
+#[derive(Default)]
+pub struct ReadyShim(Mutex<Option<Child>>);
+
+impl ReadyShim {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The ready process, if it is still waiting.
+    fn take(&self) -> Option<Child> {
+        let mut child = self.slot().take()?;
+        matches!(child.try_wait(), Ok(None)).then_some(child)
+    }
+
+    /// Starts one unless one is ready. Best effort: without it a start execs its own.
+    pub fn refill(&self, config: &DaemonConfig) {
+        let mut slot = self.slot();
+        if let Some(child) = slot.as_mut()
+            && matches!(child.try_wait(), Ok(None))
+        {
+            return;
+        }
+        *slot = spawn_awaiting(config).ok();
+    }
+
+    /// Ends the ready process (when the daemon stops).
+    pub async fn discard(&self) {
+        let taken = self.slot().take();
+        if let Some(mut child) = taken {
+            let _ = child.kill().await;
+        }
+    }
+}
+
+fn spawn_awaiting(config: &DaemonConfig) -> std::io::Result<Child> {
+    Command::new(&config.pier_exe)
         .arg("runtime")
-        .arg("--root")
-        .arg(config.runtime_root())
-        .arg("create")
-        .arg("--as-shim")
-        .arg("--bundle")
-        .arg(bundle)
-        .arg("--log-path")
-        .arg(io.log_path)
-        .arg("--log-max-size")
-        .arg(io.log_max_size.to_string())
-        .arg("--log-max-files")
-        .arg(io.log_max_files.to_string());
-    if io.stdin {
-        command.arg("--stdin");
-    }
-    if io.stdin_once {
-        command.arg("--stdin-once");
-    }
-    command.arg(id);
-    let mut child = command
-        .stdin(Stdio::null())
+        .arg("--await-args")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(false)
         .spawn()
-        .map_err(|e| EngineError::io("running", "pier runtime", e))?;
+}
+
+/// `pier runtime create --as-shim` of the bundle, by the ready process or one started now:
+/// it becomes the container's shim. Returns once the shim reports the container created (its
+/// init waiting for start) or failed; the shim goes on running, and tokio reaps it when it
+/// ends. Gives back the pid of the container's init.
+pub async fn create(
+    config: &DaemonConfig,
+    ready: &ReadyShim,
+    id: &str,
+    bundle: &Path,
+    io: &ShimIo<'_>,
+) -> Result<i32> {
+    let mut args: Vec<String> = vec![
+        "--root".into(),
+        utf8(&config.runtime_root())?,
+        "create".into(),
+        "--as-shim".into(),
+        "--bundle".into(),
+        utf8(bundle)?,
+        "--log-path".into(),
+        utf8(io.log_path)?,
+        "--log-max-size".into(),
+        io.log_max_size.to_string(),
+        "--log-max-files".into(),
+        io.log_max_files.to_string(),
+    ];
+    if io.stdin {
+        args.push("--stdin".into());
+    }
+    if io.stdin_once {
+        args.push("--stdin-once".into());
+    }
+    args.push(id.to_owned());
+    let mut line = serde_json::to_string(&args)
+        .map_err(|e| EngineError::Internal(format!("encoding the shim's arguments: {e}")))?;
+    line.push('\n');
+    let spawn_failed = |e| EngineError::io("running", "pier runtime", e);
+    let mut child = match ready.take() {
+        Some(child) => child,
+        None => spawn_awaiting(config).map_err(spawn_failed)?,
+    };
+    if !send_args(&mut child, &line).await {
+        // The ready one went between the look and the write: a new one, once.
+        child = spawn_awaiting(config).map_err(spawn_failed)?;
+        if !send_args(&mut child, &line).await {
+            return Err(start_failure("pier runtime did not take its arguments"));
+        }
+    }
     let mut line = String::new();
     if let Some(stdout) = child.stdout.take() {
         BufReader::new(stdout)
@@ -78,6 +135,21 @@ pub async fn create(
         return Err(start_failure(&runtime_message(&output.stderr)));
     }
     runtime::decode_shim_report(&line).map_err(|e| start_failure(&e.to_string()))
+}
+
+/// A path as the arguments line (JSON) carries it.
+fn utf8(path: &Path) -> Result<String> {
+    path.to_str().map(str::to_owned).ok_or_else(|| {
+        EngineError::InvalidArgument(format!("{} is not valid UTF-8", path.display()))
+    })
+}
+
+/// Writes the arguments line and closes stdin; false if the process is gone.
+async fn send_args(child: &mut Child, line: &str) -> bool {
+    let Some(mut stdin) = child.stdin.take() else {
+        return false;
+    };
+    stdin.write_all(line.as_bytes()).await.is_ok()
 }
 
 /// The last error line of `pier runtime`, without its prefix.

@@ -83,10 +83,34 @@ fn main() -> ExitCode {
 /// Anything that does not parse goes the long way, so errors and help read the same.
 fn runtime_fast_path(argv: &[String]) -> Option<ExitCode> {
     use clap::Args;
+    use commands::awaited::{AWAIT_ARGS, Awaited, await_args};
     if argv.get(1).map(String::as_str) != Some("runtime") {
         return None;
     }
     let command = commands::runtime::RuntimeArgs::augment_args(clap::Command::new("runtime"));
+    if argv.get(2).map(String::as_str) == Some(AWAIT_ARGS) && argv.len() == 3 {
+        let args = match await_args() {
+            Awaited::Args(args) => args,
+            Awaited::Nothing => return Some(ExitCode::SUCCESS),
+            Awaited::Malformed(message) => {
+                print_err(&format!("pier runtime: {message}"));
+                return Some(ExitCode::from(1));
+            }
+        };
+        let full = std::iter::once("runtime".to_owned()).chain(args);
+        // Whoever sent them reads a bad line's error on stderr, as from a process started
+        // with it.
+        let parsed = command
+            .try_get_matches_from(full)
+            .and_then(|m| commands::runtime::RuntimeArgs::from_arg_matches(&m));
+        return Some(match parsed {
+            Ok(args) => commands::runtime::main(args),
+            Err(error) => {
+                print_err(&format!("pier runtime: {}", error.render()));
+                ExitCode::from(1)
+            }
+        });
+    }
     let matches = command.try_get_matches_from(&argv[1..]).ok()?;
     let args = commands::runtime::RuntimeArgs::from_arg_matches(&matches).ok()?;
     Some(commands::runtime::main(args))

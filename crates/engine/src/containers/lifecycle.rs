@@ -97,28 +97,35 @@ impl Engine {
             stdin: container.config.open_stdin,
             stdin_once: container.config.stdin_once,
         };
-        let started =
-            match shim::create(&self.config, &container.id, container.bundle_dir(), &io).await {
-                Ok(pid) => match self.connect_endpoints(&container, &endpoints, pid).await {
-                    Err(e) => Err(e),
-                    Ok(()) => {
-                        self.connect_waiting_attachers(&handle).await;
-                        let engine = self.clone();
-                        let id = container.id.clone();
-                        crate::blocking(move || {
-                            engine.runtime.start_created(&id).map_err(|e| match e {
-                                runtime::Error::ExecFailed { message, .. } => {
-                                    shim::start_failure(&message)
-                                }
-                                other => other.into(),
-                            })?;
-                            Ok(pid)
-                        })
-                        .await
-                    }
-                },
+        let started = match shim::create(
+            &self.config,
+            &self.ready_shim,
+            &container.id,
+            container.bundle_dir(),
+            &io,
+        )
+        .await
+        {
+            Ok(pid) => match self.connect_endpoints(&container, &endpoints, pid).await {
                 Err(e) => Err(e),
-            };
+                Ok(()) => {
+                    self.connect_waiting_attachers(&handle).await;
+                    let engine = self.clone();
+                    let id = container.id.clone();
+                    crate::blocking(move || {
+                        engine.runtime.start_created(&id).map_err(|e| match e {
+                            runtime::Error::ExecFailed { message, .. } => {
+                                shim::start_failure(&message)
+                            }
+                            other => other.into(),
+                        })?;
+                        Ok(pid)
+                    })
+                    .await
+                }
+            },
+            Err(e) => Err(e),
+        };
         let pid = match started {
             Ok(pid) => pid,
             Err(e) => {
@@ -141,6 +148,9 @@ impl Engine {
         self.publish_volume_mounts(&container);
         self.publish_container(&handle, "start");
         self.watch_exit(handle.clone());
+        // For the next start, once this one has its answer (a spawn waits for the exec).
+        let engine = self.clone();
+        tokio::spawn(async move { engine.ready_shim.refill(&engine.config) });
         Ok(())
     }
 

@@ -68,8 +68,8 @@ impl Engine {
         self.forget_endpoints(&id);
         // What the container leaves behind (its network, runtime state and cgroups, the
         // rootfs mount, the writable layer, ~3 ms) goes after the answer, not on the path the
-        // client waits on, and at low priority (`background`); `sweep_orphans` at start-up
-        // takes whatever a crash interrupts.
+        // client waits on (at normal priority: a `rmi` right after waits for the snapshot to
+        // go); `sweep_orphans` at start-up takes whatever a crash interrupts.
         let engine = self.clone();
         let container = handle.snapshot();
         self.spawn_tidy(async move {
@@ -77,7 +77,7 @@ impl Engine {
             let netns = container.netns.clone();
             let bundle = container.bundle_dir().to_owned();
             let dir = container.dir;
-            let _ = crate::background::low_priority(move || {
+            let _ = crate::blocking(move || {
                 let _ = engine.runtime.delete(&id, true);
                 if let Some(netns) = &netns {
                     crate::network::release_netns(netns);

@@ -2,6 +2,7 @@
 //! level and in their management groups (`container`, `image`, `network`, `system`,
 //! `volume`), as in Docker's CLI.
 
+pub mod awaited;
 pub mod container;
 pub mod daemon;
 pub mod image;

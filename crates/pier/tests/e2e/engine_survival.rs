@@ -317,3 +317,73 @@ fn engine_restart_sweeps_what_no_record_owns() {
         "running"
     );
 }
+
+/// After a start the daemon has the next container's shim started ahead, waiting for its
+/// arguments; the next container gets it as its shim; a stopped daemon leaves none behind.
+#[test]
+fn engine_starts_the_next_shim_ahead() {
+    let mut d = PierDaemon::start();
+    d.pier_ok(&["run", "-d", "--name", "first", "busybox", "sleep", "1000"]);
+    let daemon = d.pid().expect("the daemon runs");
+    // Children of the daemon that wait for their arguments: shims (every shim starts so)
+    // without a container yet.
+    let awaiting = || -> Vec<i64> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i64>() else {
+                continue;
+            };
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+            let parent = status.lines().find_map(|l| l.strip_prefix("PPid:"));
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let children =
+                std::fs::read_to_string(entry.path().join(format!("task/{pid}/children")))
+                    .unwrap_or_default();
+            if parent.map(str::trim) == Some(&daemon.to_string())
+                && cmdline.ends_with(b"runtime\0--await-args\0")
+                && children.trim().is_empty()
+            {
+                found.push(pid);
+            }
+        }
+        found
+    };
+    let mut ready = Vec::new();
+    d.wait_until("a shim started ahead", Duration::from_secs(10), || {
+        ready = awaiting();
+        ready.len() == 1
+    });
+    d.pier_ok(&["run", "-d", "--name", "second", "busybox", "sleep", "1000"]);
+    let init = pid_of(&d, "second");
+    let shim = std::fs::read_to_string(format!("/proc/{init}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("PPid:")
+                .map(|p| p.trim().parse::<i64>().unwrap())
+        })
+        .unwrap();
+    assert_eq!(
+        shim, ready[0],
+        "the second container's shim was not the one started ahead"
+    );
+    assert_eq!(
+        d.pier_ok(&["exec", "second", "echo", "through its shim"]),
+        "through its shim\n"
+    );
+    let mut next = Vec::new();
+    d.wait_until(
+        "the next shim started ahead",
+        Duration::from_secs(10),
+        || {
+            next = awaiting();
+            next.len() == 1 && next != ready
+        },
+    );
+    d.pier_ok(&["rm", "-f", "first", "second"]);
+    d.stop();
+    assert!(
+        !alive(next[0]),
+        "the shim started ahead outlived its daemon"
+    );
+}

@@ -198,3 +198,59 @@ fn dev_has_the_default_nodes_and_links() {
     assert!(out.contains("pts/ptmx\n/proc/self/fd\n4\n"), "{out}");
     w.assert_clean();
 }
+
+/// `pier runtime --await-args` (the engine's shim started ahead) runs the command line it is
+/// sent on stdin as if started with it, ends quietly when nothing comes, and refuses a line
+/// that is not one.
+#[test]
+fn a_runtime_started_ahead_takes_its_arguments_from_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let w = World::new();
+    let b = w.bundle(&["sh", "-c", "echo ran; cat; echo stdin-ended"]);
+    let awaiting = |line: &str| {
+        let mut child = Command::new(PIER)
+            .args(["runtime", "--await-args"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(line.as_bytes()).unwrap();
+        // Kept open: the process must not wait for more than the line.
+        let out = crate::daemon::wait_output(child, std::time::Duration::from_secs(20));
+        drop(stdin);
+        out
+    };
+    let id = w.id("awaited");
+    let args = serde_json::json!([
+        "--root",
+        w.root.to_str().unwrap(),
+        "run",
+        "--bundle",
+        b.path.to_str().unwrap(),
+        id
+    ]);
+    // The container's stdin is /dev/null, as for a process started with the arguments.
+    let out = awaiting(&format!("{args}\n"));
+    assert_eq!(ok(&out), "ran\nstdin-ended\n");
+    let nothing = Command::new(PIER)
+        .args(["runtime", "--await-args"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(nothing.status.success(), "{nothing:?}");
+    assert!(nothing.stdout.is_empty() && nothing.stderr.is_empty());
+    let bad = awaiting("run --bundle x\n");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).starts_with("pier runtime: the awaited arguments:"),
+        "{}",
+        stderr(&bad)
+    );
+    let unknown = awaiting("[\"--bogus\"]\n");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("unexpected argument '--bogus'"));
+    w.assert_clean();
+}
