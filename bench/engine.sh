@@ -571,7 +571,7 @@ print("   note: every engine's default network is a bridge with a veth pair per 
 print()
 print(f"2. {detached} x `run -d busybox sleep 1000` in a row, then one `rm -f` of the {detached} (total times)")
 print(f"{'network':<9} {'engine':<7} {'run -d':>10} {'per run':>9} {'vs pier':>8}   {'rm -f':>10} {'vs pier':>8}"
-      f"   {'run -d: first 10, last 10 (medians)':>36}")
+      f"   {'run -d: first 10, last 10 (medians)':>36}   {'slowest':>8}")
 detach = {}
 each = {}
 for k, v in res.items():
@@ -588,8 +588,9 @@ for net in ["default", "none"]:
             continue
         run, rm = detach[(e, net)]
         first, last = statistics.median(each[(e, net)][:10]), statistics.median(each[(e, net)][-10:])
+        slowest = max(each[(e, net)])
         print(f"{net:<9} {e:<7} {run:>7} ms {run / int(detached):>6.1f} ms {ratio(run, base[0]):>8}"
-              f"   {rm:>7} ms {ratio(rm, base[1]):>8}   {first:>12.0f} ms, {last:>6.0f} ms")
+              f"   {rm:>7} ms {ratio(rm, base[1]):>8}   {first:>12.0f} ms, {last:>6.0f} ms   {slowest:>5} ms")
 print("   podman's rm is `rm -f -t 0` (its `rm -f` waits 10 s for SIGTERM first)")
 
 print()
