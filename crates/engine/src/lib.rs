@@ -6,7 +6,6 @@
 //! the runtime crate to make it; it never makes namespaces, mounts or cgroups itself, and it
 //! never forks: anything that must clone runs as `pier runtime` (and its shim), exec'd.
 
-mod background;
 pub(crate) mod bundle;
 pub mod config;
 pub mod containers;

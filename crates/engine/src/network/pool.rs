@@ -260,11 +260,10 @@ impl Engine {
         let name = format!("pool-{}", &crate::containers::names::new_id()?[..16]);
         let path = self.netns_pool_dir().join(name);
         let target = path.clone();
-        // The thread that makes it inherits the background worker's low priority.
-        crate::background::low_priority(move || {
-            persist::create(&target).map_err(EngineError::from)
-        })
-        .await?;
+        // At normal priority: making a namespace takes the kernel's rtnl lock, which a thread
+        // of low priority could hold for long on a busy machine, stalling every other
+        // network change (a daemon that stopped then took seconds to exit).
+        crate::blocking(move || persist::create(&target).map_err(EngineError::from)).await?;
         Ok(path)
     }
 
