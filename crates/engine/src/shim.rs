@@ -38,18 +38,15 @@ impl ReadyShim {
     /// The ready process, if it is still waiting.
     fn take(&self) -> Option<Child> {
         let mut child = self.slot().take()?;
-        matches!(child.try_wait(), Ok(None)).then_some(child)
+        still_running(&mut child).then_some(child)
     }
 
     /// Starts one unless one is ready. Best effort: without it a start execs its own.
     pub fn refill(&self, config: &DaemonConfig) {
         let mut slot = self.slot();
-        if let Some(child) = slot.as_mut()
-            && matches!(child.try_wait(), Ok(None))
-        {
-            return;
+        if !slot.as_mut().is_some_and(still_running) {
+            *slot = spawn_awaiting(config).ok();
         }
-        *slot = spawn_awaiting(config).ok();
     }
 
     /// Ends the ready process (when the daemon stops).
@@ -59,6 +56,11 @@ impl ReadyShim {
             let _ = child.kill().await;
         }
     }
+}
+
+/// Whether a process started ahead is still waiting (it ends by itself after a while).
+fn still_running(child: &mut Child) -> bool {
+    matches!(child.try_wait(), Ok(None))
 }
 
 fn spawn_awaiting(config: &DaemonConfig) -> std::io::Result<Child> {

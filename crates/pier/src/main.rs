@@ -87,33 +87,33 @@ fn runtime_fast_path(argv: &[String]) -> Option<ExitCode> {
     if argv.get(1).map(String::as_str) != Some("runtime") {
         return None;
     }
-    let command = commands::runtime::RuntimeArgs::augment_args(clap::Command::new("runtime"));
-    if argv.get(2).map(String::as_str) == Some(AWAIT_ARGS) && argv.len() == 3 {
-        let args = match await_args() {
-            Awaited::Args(args) => args,
+    let awaited = argv.get(2).map(String::as_str) == Some(AWAIT_ARGS) && argv.len() == 3;
+    let line: Vec<String> = if awaited {
+        match await_args() {
+            Awaited::Args(args) => std::iter::once("runtime".to_owned()).chain(args).collect(),
             Awaited::Nothing => return Some(ExitCode::SUCCESS),
             Awaited::Malformed(message) => {
                 print_err(&format!("pier runtime: {message}"));
                 return Some(ExitCode::from(1));
             }
-        };
-        let full = std::iter::once("runtime".to_owned()).chain(args);
-        // Whoever sent them reads a bad line's error on stderr, as from a process started
-        // with it.
-        let parsed = command
-            .try_get_matches_from(full)
-            .and_then(|m| commands::runtime::RuntimeArgs::from_arg_matches(&m));
-        return Some(match parsed {
-            Ok(args) => commands::runtime::main(args),
-            Err(error) => {
-                print_err(&format!("pier runtime: {}", error.render()));
-                ExitCode::from(1)
-            }
-        });
+        }
+    } else {
+        argv[1..].to_vec()
+    };
+    let command = commands::runtime::RuntimeArgs::augment_args(clap::Command::new("runtime"));
+    let parsed = command
+        .try_get_matches_from(&line)
+        .and_then(|m| commands::runtime::RuntimeArgs::from_arg_matches(&m));
+    match parsed {
+        Ok(args) => Some(commands::runtime::main(args)),
+        // Whoever sent an awaited line reads its error on stderr, as from a process started
+        // with it; a command line of our own goes the long way.
+        Err(error) if awaited => {
+            print_err(&format!("pier runtime: {}", error.render()));
+            Some(ExitCode::from(1))
+        }
+        Err(_) => None,
     }
-    let matches = command.try_get_matches_from(&argv[1..]).ok()?;
-    let args = commands::runtime::RuntimeArgs::from_arg_matches(&matches).ok()?;
-    Some(commands::runtime::main(args))
 }
 
 /// Runs a client command on a single-threaded runtime: a command waits on one daemon, and

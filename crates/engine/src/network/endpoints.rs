@@ -427,12 +427,7 @@ impl Engine {
 mod tests {
     use super::*;
 
-    fn host(mode: &str) -> HostConfig {
-        HostConfig {
-            network_mode: mode.into(),
-            ..Default::default()
-        }
-    }
+    use crate::network::host_in_mode as host;
 
     fn config(keys: &[&str]) -> NetworkingConfig {
         NetworkingConfig {

@@ -297,6 +297,15 @@ impl Networking {
     }
 }
 
+/// A host config with only its network mode set, for the network modules' tests.
+#[cfg(test)]
+pub(crate) fn host_in_mode(mode: &str) -> HostConfig {
+    HostConfig {
+        network_mode: mode.into(),
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

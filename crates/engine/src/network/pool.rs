@@ -81,16 +81,18 @@ impl Engine {
     /// emptied the exec root) is forgotten, veth and all, so that its next start makes one as
     /// for a container that never had one.
     pub(crate) fn forget_lost_netns(&self, handle: &crate::containers::Handle) -> Result<()> {
-        let lost = handle
-            .record()
-            .netns
-            .as_ref()
-            .is_some_and(|owned| !persist::is_bound(&owned.path));
-        if lost {
-            handle.record().netns = None;
-            self.persist(handle)?;
+        {
+            let mut record = handle.record();
+            if record
+                .netns
+                .as_ref()
+                .is_none_or(|owned| persist::is_bound(&owned.path))
+            {
+                return Ok(());
+            }
+            record.netns = None;
         }
-        Ok(())
+        self.persist(handle)
     }
 }
 
@@ -347,12 +349,7 @@ mod tests {
 
     use super::*;
 
-    fn host(mode: &str) -> HostConfig {
-        HostConfig {
-            network_mode: mode.into(),
-            ..Default::default()
-        }
-    }
+    use crate::network::host_in_mode as host;
 
     fn only(name: &str, settings: EndpointSettings) -> NetworkingConfig {
         NetworkingConfig {
