@@ -980,6 +980,10 @@ fn force_teardown(dir: &Path, netns: &str, ids: &[String], ns_inode: Option<u64>
         eprintln!("removing {}: {e}", dir.display());
     }
     let mut left = Vec::new();
+    // A namespace deleted above gives its inode number back to the kernel, which hands it to
+    // the next namespace made (another test's daemon's, or a ready one of its): past that,
+    // the number no longer names this fixture's.
+    let ns_inode = ns_inode.filter(|_| Path::new("/run/netns").join(netns).exists());
     for (pid, cmd) in processes_of(dir, ids, ns_inode) {
         left.push(format!("left after teardown: process {pid}: {cmd}"));
     }
